@@ -1,0 +1,148 @@
+"""TikTok: a video with a caption, or a photo post with a title and description."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from crosspost.adapter import (
+    Adapter,
+    Fields,
+    Limits,
+    MediaChoice,
+    Post,
+    Published,
+    over_size,
+    public_url,
+)
+from crosspost.config import PlatformSettings
+from crosspost.fitting import Layout
+from crosspost.media import MediaFile
+from crosspost.models import Overrides
+from crosspost.units import Unit
+
+if TYPE_CHECKING:
+    from crosspost.api import PublishContext
+
+Privacy = Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+
+#: Video caption: "maximum length is 2200 in UTF-16 runes" (Direct Post reference).
+CAPTION = 2_200
+#: Photo posts: title 90, description 4,000 UTF-16 runes (photo post reference).
+PHOTO_TITLE = 90
+PHOTO_DESCRIPTION = 4_000
+#: Up to 35 photos per post; each JPEG or WebP, at most 20 MB (media transfer guide).
+MAX_PHOTOS = 35
+PHOTO_BYTES = 20_000_000
+PHOTO_TYPES = ("image/jpeg", "image/webp")
+#: Videos: MP4, WebM or MOV, at most 4 GB (media transfer guide).
+VIDEO_BYTES = 4_000_000_000
+
+
+class TikTokSettings(PlatformSettings):
+    """``[platforms.tiktok]`` in config.toml."""
+
+    #: Must be one of the creator's privacy_level_options; unaudited apps can
+    #: only post SELF_ONLY, so that is the safe default.
+    privacy_level: Privacy = "SELF_ONLY"
+    disable_comment: bool = False
+    disable_duet: bool = False
+    disable_stitch: bool = False
+    #: Photo posts are pulled from a verified domain; files live under this URL.
+    media_base_url: str | None = Field(default=None, pattern=r"^https?://")
+
+
+class TikTokOptions(Overrides):
+    """``[platforms.tiktok]`` in an announcement."""
+
+    privacy_level: Privacy | None = None
+
+
+class TikTokAdapter(Adapter):
+    """TikTok: media required; hashtags inline in the caption, as TikTok users write them."""
+
+    name = "tiktok"
+    display_name = "TikTok"
+    unit = Unit.UTF16
+    title_unit = Unit.UTF16
+    limits = Limits(body=CAPTION)
+    layout = Layout(hashtag_style="inline")
+    Settings = TikTokSettings
+    Options = TikTokOptions
+    credentials = ("access_token",)
+
+    def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
+        """One video when there is one (by file upload), else photos (pulled from URLs)."""
+        settings = self.settings
+        assert isinstance(settings, TikTokSettings)
+        images = [m for m in media if m.is_image]
+        videos = [m for m in media if m.is_video]
+        choice = MediaChoice(media=())
+        if videos:
+            choice.media = (videos[0],)
+            if images:
+                choice.warnings.append(
+                    "a TikTok post is a video or photos: the images are left out"
+                )
+            if len(videos) > 1:
+                choice.warnings.append("one video per TikTok post: only the first is posted")
+            if over_size(videos[0], VIDEO_BYTES):
+                choice.problems.append(f"{videos[0].name}: TikTok videos must be at most 4 GB")
+            return choice
+        if not images:
+            choice.problems.append("TikTok needs a video or photos; this post has neither")
+            return choice
+        picked = []
+        for m in images[:MAX_PHOTOS]:
+            if m.mime not in PHOTO_TYPES:
+                choice.problems.append(f"{m.name}: TikTok photos must be JPEG or WebP")
+            if over_size(m, PHOTO_BYTES):
+                choice.problems.append(f"{m.name}: TikTok photos must be at most 20 MB")
+            hosted = public_url(m, settings.media_base_url)
+            if hosted is None:
+                choice.problems.append(
+                    f"{m.name}: TikTok pulls photos from a URL on a verified domain; add url = "
+                    '"https://…" to this [[media]] entry or set media_base_url in '
+                    "[platforms.tiktok] of the config"
+                )
+                hosted = m
+            picked.append(hosted)
+        if len(images) > MAX_PHOTOS:
+            choice.warnings.append(f"a TikTok photo post holds {MAX_PHOTOS} photos")
+        choice.media = tuple(picked)
+        return choice
+
+    def limits_for(self, media: Sequence[MediaFile]) -> Limits:
+        """A photo post has a 90-unit title and a 4,000-unit description; a video a caption."""
+        limits = self.effective_limits
+        if media and all(m.is_image for m in media):
+            return dataclasses.replace(
+                limits,
+                body=self.settings.max_length or PHOTO_DESCRIPTION,
+                title=self.settings.max_title or PHOTO_TITLE,
+            )
+        return limits
+
+    def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
+        """Photo posts have a title: the announcement's, else the body's first line."""
+        if fields.title:
+            return fields.title
+        return fields.body.strip().split("\n", 1)[0]
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """Record the post mode and the privacy level the plan will ask for."""
+        mode = "video" if any(m.is_video for m in post.media) else "photo"
+        options = dict(post.options)
+        options["privacy_level"] = options.get("privacy_level") or self.settings.model_dump().get(
+            "privacy_level"
+        )
+        return dataclasses.replace(post, extra={"mode": mode}, options=options)
+
+    async def publish(self, post: Post, ctx: PublishContext) -> Published:
+        """creator_info, then video FILE_UPLOAD in chunks or photo PULL_FROM_URL, then poll."""
+        from crosspost_adapters._tiktok_api import publish
+
+        return await publish(self, post, ctx)

@@ -1,0 +1,113 @@
+"""X (Twitter): 280 weighted characters, media by the v2 upload endpoints, threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import regex
+
+from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, over_size
+from crosspost.config import PlatformSettings
+from crosspost.media import MediaFile
+from crosspost.models import Overrides
+from crosspost.units import Unit
+
+if TYPE_CHECKING:
+    from crosspost.api import PublishContext
+
+#: 280 weighted characters per twitter-text config v3 (docs.x.com "Counting
+#: characters"). Premium accounts post longer: set max_length in config.
+LENGTH = 280
+#: Per post: up to 4 photos, or 1 GIF, or 1 video (X media introduction).
+MAX_PHOTOS = 4
+#: Images 5 MB, animated GIFs 15 MB, video 512 MB (X media best practices).
+IMAGE_BYTES = 5_000_000
+GIF_BYTES = 15_000_000
+VIDEO_BYTES = 512_000_000
+# Characters twitter-text refuses in a post (js/src/regexp/invalidCharsGroup.js).
+_INVALID = regex.compile("[\ufffe\ufeff\uffff\u202a-\u202e]")
+
+
+class TwitterSettings(PlatformSettings):
+    """``[platforms.twitter]`` in config.toml."""
+
+    #: Self-serve tiers may refuse replies (Feb 2026); with False a thread is
+    #: refused at validate time instead of failing half-way.
+    threads_allowed: bool = True
+
+
+class TwitterOptions(Overrides):
+    """``[platforms.twitter]`` in an announcement."""
+
+    #: Split a long text into a numbered reply chain instead of trimming it.
+    thread: bool = False
+
+
+class TwitterAdapter(Adapter):
+    """X: exact weighted counting, URLs as 23, trimming or a thread."""
+
+    name = "twitter"
+    display_name = "X / Twitter"
+    unit = Unit.WEIGHTED
+    limits = Limits(body=LENGTH)
+    Settings = TwitterSettings
+    Options = TwitterOptions
+    credentials = ("access_token",)
+
+    def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
+        """Up to 4 photos, else one GIF or video; text alone is fine too."""
+        stills = [m for m in media if m.is_image and m.mime != "image/gif"]
+        moving = [m for m in media if m.is_video or m.mime == "image/gif"]
+        choice = MediaChoice(media=())
+        if stills:
+            choice.media = tuple(stills[:MAX_PHOTOS])
+            if len(stills) > MAX_PHOTOS or moving:
+                choice.warnings.append(
+                    f"an X post has up to {MAX_PHOTOS} photos, or one GIF or video: "
+                    "the rest is left out"
+                )
+        elif moving:
+            choice.media = (moving[0],)
+            if len(moving) > 1:
+                choice.warnings.append("an X post has one GIF or video: only the first is posted")
+        for m in choice.media:
+            limit = (
+                VIDEO_BYTES if m.is_video else GIF_BYTES if m.mime == "image/gif" else IMAGE_BYTES
+            )
+            if over_size(m, limit):
+                choice.problems.append(
+                    f"{m.name}: too large for X (at most {limit // 1_000_000} MB)"
+                )
+            if m.path is None:
+                choice.problems.append(f"{m.name}: X uploads a local file; give the media's path")
+        return choice
+
+    def wants_thread(self, fields: Fields) -> bool:
+        """``thread = true`` in ``[platforms.twitter]`` of the announcement."""
+        return isinstance(fields.options, TwitterOptions) and fields.options.thread
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """Refuse characters X refuses, and threads where the account cannot reply."""
+        import dataclasses
+
+        problems = list(post.problems)
+        for part in post.parts:
+            bad = _INVALID.search(part.text)
+            if bad:
+                problems.append(f"contains U+{ord(bad[0]):04X}, a character X refuses")
+                break
+        settings = self.settings
+        if len(post.parts) > 1 and isinstance(settings, TwitterSettings):
+            if not settings.threads_allowed:
+                problems.append(
+                    "the text needs a thread, but threads_allowed = false in the config: "
+                    "shorten the text or set thread = false to trim it"
+                )
+        return dataclasses.replace(post, problems=tuple(problems))
+
+    async def publish(self, post: Post, ctx: PublishContext) -> Published:
+        """Upload media (v2), then POST /2/tweets; a thread as a reply chain."""
+        from crosspost_adapters._twitter_api import publish
+
+        return await publish(self, post, ctx)

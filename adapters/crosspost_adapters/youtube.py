@@ -1,0 +1,133 @@
+"""YouTube: a video with a title, a description and tags (Data API v3 videos.insert)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from crosspost import hashtags
+from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published
+from crosspost.config import PlatformSettings
+from crosspost.media import MediaFile
+from crosspost.models import Overrides
+from crosspost.units import Unit
+
+if TYPE_CHECKING:
+    from crosspost.api import PublishContext
+
+Privacy = Literal["private", "unlisted", "public"]
+
+#: snippet.title: at most 100 characters; snippet.description: at most 5,000
+#: *bytes*; neither may contain '<' or '>' (videos resource reference).
+TITLE = 100
+DESCRIPTION_BYTES = 5_000
+#: snippet.tags: 500 characters in all, commas between tags counted, a tag with a
+#: space counted as if quoted (videos resource reference).
+TAGS_TOTAL = 500
+#: More than 60 hashtags and YouTube ignores all of them; guides since 2025 say
+#: 15 (YouTube hashtag policy; the current number is UNVERIFIED).
+HASHTAGS_WARN = 15
+HASHTAGS_MAX = 60
+
+
+class YouTubeSettings(PlatformSettings):
+    """``[platforms.youtube]`` in config.toml."""
+
+    #: Uploads from unaudited API projects are locked private anyway.
+    privacy_status: Privacy = "private"
+    category_id: str = "22"  # People & Blogs
+    notify_subscribers: bool = True
+    made_for_kids: bool = False
+
+
+class YouTubeOptions(Overrides):
+    """``[platforms.youtube]`` in an announcement."""
+
+    privacy_status: Privacy | None = None
+    tags: list[str] | None = None
+
+
+def tags_length(tags: Sequence[str]) -> int:
+    """The length of ``tags`` as YouTube counts it against its 500-character limit."""
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(len(tags) - 1, 0)
+
+
+class YouTubeAdapter(Adapter):
+    """YouTube: one video; the title is required, the description counted in bytes."""
+
+    name = "youtube"
+    display_name = "YouTube"
+    unit = Unit.BYTES
+    title_unit = Unit.CHARS
+    limits = Limits(body=DESCRIPTION_BYTES, title=TITLE)
+    Settings = YouTubeSettings
+    Options = YouTubeOptions
+    credentials = ("client_id", "client_secret", "refresh_token")
+
+    def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
+        """Exactly one video, uploaded from a local file."""
+        videos = [m for m in media if m.is_video]
+        choice = MediaChoice(media=tuple(videos[:1]))
+        if not videos:
+            choice.problems.append("YouTube needs a video; this post has none")
+        elif videos[0].path is None:
+            choice.problems.append(
+                f"{videos[0].name}: YouTube uploads a local file; give the video's path"
+            )
+        if len(videos) > 1:
+            choice.warnings.append("one video per YouTube upload: only the first is posted")
+        return choice
+
+    def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
+        """The announcement's title, else the body's first line (a title is required)."""
+        if fields.title and fields.title.strip():
+            return fields.title
+        return fields.body.strip().split("\n", 1)[0]
+
+    def clean(self, text: str, what: str, warnings: list[str]) -> str:
+        """YouTube refuses '<' and '>' in titles and descriptions: use look-alike angles."""
+        if "<" in text or ">" in text:
+            warnings.append(
+                f"replaced '<' and '>' in the {what} with '‹' and '›' (YouTube refuses them)"
+            )
+            text = text.replace("<", "‹").replace(">", "›")
+        return text
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """Add ``tags`` (the hashtags, within 500 characters) and check the hashtag count."""
+        options = fields.options
+        assert isinstance(options, YouTubeOptions)
+        text = "\n".join(p.text for p in post.parts)
+        found = hashtags.inline(text)
+        wanted = options.tags if options.tags is not None else found
+        tags: list[str] = []
+        left_out: list[str] = []
+        for tag in wanted:
+            if tags_length([*tags, tag]) <= TAGS_TOTAL:
+                tags.append(tag)
+            else:
+                left_out.append(tag)
+        warnings = list(post.warnings)
+        problems = list(post.problems)
+        if left_out:
+            warnings.append(f"left out {len(left_out)} tag(s) beyond YouTube's 500 characters")
+        count = len(found) + len(hashtags.inline(post.title.text if post.title else ""))
+        if count > HASHTAGS_MAX:
+            problems.append(f"{count} hashtags: YouTube ignores all hashtags above {HASHTAGS_MAX}")
+        elif count > HASHTAGS_WARN:
+            warnings.append(f"{count} hashtags: YouTube may ignore them all above {HASHTAGS_WARN}")
+        privacy = options.privacy_status or self.settings.model_dump()["privacy_status"]
+        return dataclasses.replace(
+            post,
+            extra={"tags": tags},
+            options={**post.options, "privacy_status": privacy},
+            warnings=tuple(warnings),
+            problems=tuple(problems),
+        )
+
+    async def publish(self, post: Post, ctx: PublishContext) -> Published:
+        """Resumable upload: a session POST with the metadata, then the bytes in chunks."""
+        from crosspost_adapters._youtube_api import publish
+
+        return await publish(self, post, ctx)

@@ -1,0 +1,362 @@
+"""The adapter API: what a platform declares, and the post it renders.
+
+Built-in and third-party adapters subclass ``Adapter`` and import only this
+module, ``crosspost.models``, ``crosspost.config``, ``crosspost.errors``,
+``crosspost.media``, ``crosspost.units``, ``crosspost.fitting`` and (inside
+``publish``) ``crosspost.api``.
+
+An adapter is mostly data: its unit, limits, layout and drop order. ``render``
+is pure (no I/O, no clock): the ``Post`` it returns is exactly what preview
+shows and what ``publish`` sends. ``publish`` is the only method that touches
+the network, through the client it is given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from crosspost import fitting, hashtags
+from crosspost.config import Configuration, PlatformSettings
+from crosspost.fitting import Draft, Layout
+from crosspost.media import MediaFile
+from crosspost.models import Loaded, Overrides
+from crosspost.units import Unit, counter
+
+if TYPE_CHECKING:
+    from crosspost.api import PublishContext
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A platform's limits, in its own unit; each declaration cites its source.
+
+    ``hashtags`` caps the number of hashtags; with ``count_inline`` the ones
+    written in the body count towards it (Instagram). ``title`` is None when the
+    platform has no title.
+    """
+
+    body: int
+    title: int | None = None
+    hashtags: int | None = None
+    count_inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One measured piece of text: its length and limit in the platform's unit."""
+
+    text: str
+    length: int
+    limit: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The preview JSON form."""
+        return {"text": self.text, "length": self.length, "limit": self.limit}
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One platform's fitted post: what preview shows and publish sends, field for field.
+
+    ``parts`` has more than one entry only for an X thread. ``extra`` holds
+    platform fields beyond text and media (YouTube's ``tags``, TikTok's
+    ``mode``); ``options`` the platform options from the announcement.
+    ``problems`` non-empty means this post cannot be published as planned.
+    """
+
+    platform: str
+    unit: Unit
+    parts: tuple[Part, ...]
+    title: Part | None = None
+    media: tuple[MediaFile, ...] = ()
+    trimmed: bool = False
+    dropped: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The text of the first (usually only) part."""
+        return self.parts[0].text if self.parts else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The preview JSON form (design.md, "Preview JSON")."""
+        data: dict[str, Any] = {
+            "platform": self.platform,
+            "unit": self.unit.value,
+            "title": self.title.to_json() if self.title else None,
+            "parts": [part.to_json() for part in self.parts],
+            "media": [_media_json(m) for m in self.media],
+            "trimmed": self.trimmed,
+            "dropped": list(self.dropped),
+            "warnings": list(self.warnings),
+            "problems": list(self.problems),
+        }
+        data.update(self.extra)
+        return data
+
+
+def _media_json(media: MediaFile) -> dict[str, Any]:
+    data: dict[str, Any] = {"path": media.name, "kind": media.kind}
+    if media.url:
+        data["url"] = media.url
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a platform answered for a post that went out: its id and public URL."""
+
+    remote_id: str
+    url: str | None = None
+    ids: tuple[str, ...] = ()  # every id, for a thread or multi-step post
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """The shared announcement fields for one platform, overrides applied."""
+
+    title: str | None
+    body: str
+    hashtags: tuple[str, ...]
+    link: str | None
+    media: tuple[MediaFile, ...]
+    options: Overrides
+
+
+@dataclass
+class MediaChoice:
+    """The media a platform will post, and what the choice left out or cannot do."""
+
+    media: tuple[MediaFile, ...]
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Adapter(ABC):
+    """One platform: its rules as data, a pure ``render``, and ``publish``.
+
+    Subclasses set the class attributes and implement ``choose_media`` and
+    ``publish``; most override nothing else.
+    """
+
+    #: The platform key in TOML tables, CLI options and JSON ("twitter").
+    name: ClassVar[str]
+    #: How people call it ("X / Twitter").
+    display_name: ClassVar[str]
+    #: The unit the body limit is counted in; ``title_unit`` for the title.
+    unit: ClassVar[Unit] = Unit.CHARS
+    title_unit: ClassVar[Unit] = Unit.CHARS
+    limits: ClassVar[Limits]
+    layout: ClassVar[Layout] = Layout()
+    drop_order: ClassVar[tuple[str, ...]] = fitting.DROP_STEPS
+    #: The model of this platform's ``[platforms.<name>]`` table in config.toml.
+    Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
+    #: The model of this platform's ``[platforms.<name>]`` table in the announcement.
+    Options: ClassVar[type[Overrides]] = Overrides
+    #: Environment variables (and credentials-file keys) this platform needs.
+    credentials: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: PlatformSettings | None = None) -> None:
+        self.settings = settings if settings is not None else self.Settings()
+
+    # -- rules -------------------------------------------------------------
+
+    @property
+    def effective_limits(self) -> Limits:
+        """The declared limits with the user's config overrides applied."""
+        s = self.settings
+        return dataclasses.replace(
+            self.limits,
+            body=s.max_length or self.limits.body,
+            title=s.max_title or self.limits.title,
+            hashtags=self.limits.hashtags if s.max_hashtags is None else s.max_hashtags,
+        )
+
+    @property
+    def effective_layout(self) -> Layout:
+        """The declared layout with the user's hashtag style applied."""
+        style = self.settings.hashtag_style
+        return dataclasses.replace(self.layout, hashtag_style=style) if style else self.layout
+
+    def measure(self, text: str) -> int:
+        """The length of ``text`` as this platform counts it."""
+        return counter(self.unit)(text)
+
+    def measure_title(self, text: str) -> int:
+        """The length of a title as this platform counts it."""
+        return counter(self.title_unit)(text)
+
+    # -- render (pure) -----------------------------------------------------
+
+    def fields(self, loaded: Loaded) -> Fields:
+        """The announcement's fields for this platform, with its override table applied."""
+        ann = loaded.announcement
+        options = loaded.overrides.get(self.name) or self.Options()
+        return Fields(
+            title=options.title if options.title is not None else ann.title,
+            body=options.body if options.body is not None else ann.body,
+            hashtags=tuple(options.hashtags if options.hashtags is not None else ann.hashtags),
+            link=options.link if options.link is not None else ann.link,
+            media=loaded.platform_media.get(self.name, loaded.media),
+            options=options,
+        )
+
+    @abstractmethod
+    def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
+        """Which media this platform posts; a problem when it cannot post any of it."""
+
+    def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
+        """The title this platform shows, or None; by default the announcement's title."""
+        return fields.title
+
+    def limits_for(self, media: Sequence[MediaFile]) -> Limits:
+        """The limits for a post with these media (TikTok photo posts differ from videos)."""
+        return self.effective_limits
+
+    def clean(self, text: str, what: str, warnings: list[str]) -> str:
+        """Replace what the platform refuses in ``text`` (YouTube: '<' and '>'), with a warning."""
+        return text
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """A last platform-specific touch on the rendered post (YouTube's tags, say)."""
+        return post
+
+    def render(self, loaded: Loaded, settings: Configuration) -> Post:
+        """The fitted post for this platform: pure, deterministic, no I/O."""
+        fields = self.fields(loaded)
+        warnings: list[str] = []
+        problems: list[str] = []
+        dropped: list[str] = []
+
+        choice = self.choose_media(fields.media, fields)
+        warnings += choice.warnings
+        problems += choice.problems
+        limits = self.limits_for(choice.media)
+
+        body = self.clean(fields.body.replace("\r\n", "\n").strip(), "text", warnings)
+        tags, _dupes = hashtags.merge([*fields.hashtags, *settings.config.profile.hashtags], body)
+        if limits.hashtags is not None:
+            inline = len(hashtags.inline(body)) if limits.count_inline else 0
+            room = max(limits.hashtags - inline, 0)
+            if inline > limits.hashtags:
+                problems.append(
+                    f"the text has {inline} hashtags; {self.display_name} allows {limits.hashtags}"
+                )
+            if len(tags) > room:
+                surplus = tags[room:]
+                tags = tags[:room]
+                dropped += [f"hashtag:#{t}" for t in surplus]
+                warnings.append(
+                    f"left out {len(surplus)} hashtag(s) beyond {self.display_name}'s cap of "
+                    f"{limits.hashtags}: {' '.join('#' + t for t in surplus)}"
+                )
+
+        title = None
+        if limits.title is not None:
+            title = self._fit_title(fields, choice.media, limits.title, warnings, problems)
+
+        find_us = settings.config.find_us if self.settings.find_us else None
+        draft = Draft(
+            body=body, link=fields.link, hashtags=tuple(tags), find_us=find_us, platform=self.name
+        )
+        parts, trimmed = self._fit_body(draft, fields, limits.body, dropped, warnings, problems)
+
+        post = Post(
+            platform=self.name,
+            unit=self.unit,
+            parts=parts,
+            title=title,
+            media=choice.media,
+            trimmed=trimmed,
+            dropped=tuple(dropped),
+            warnings=tuple(warnings),
+            problems=tuple(problems),
+            options=fields.options.model_dump(exclude=set(Overrides.model_fields)),
+        )
+        return self.finish(post, fields)
+
+    def _fit_title(
+        self,
+        fields: Fields,
+        media: Sequence[MediaFile],
+        limit: int,
+        warnings: list[str],
+        problems: list[str],
+    ) -> Part | None:
+        source = self.title_for(fields, media)
+        if source is None:
+            return None
+        source = self.clean(source, "title", warnings)
+        text, trimmed = fitting.fit_line(source, limit, self.measure_title)
+        if not text:
+            problems.append(f"the title cannot be shortened to {limit} {self.title_unit}")
+        elif trimmed:
+            warnings.append(f"shortened the title to fit {limit} {self.title_unit}")
+        return Part(text, self.measure_title(text), limit)
+
+    def _fit_body(
+        self,
+        draft: Draft,
+        fields: Fields,
+        limit: int,
+        dropped: list[str],
+        warnings: list[str],
+        problems: list[str],
+    ) -> tuple[tuple[Part, ...], bool]:
+        if self.wants_thread(fields):
+            texts = fitting.split(draft, self.effective_layout, limit, self.measure)
+            if not texts:
+                problems.append(f"the text cannot be split into parts of {limit} {self.unit}")
+                return (), False
+            if len(texts) > 1:
+                warnings.append(f"split into a thread of {len(texts)} posts")
+            return tuple(Part(t, self.measure(t), limit) for t in texts), False
+        result = fitting.fit(draft, self.effective_layout, limit, self.measure, self.drop_order)
+        dropped += result.dropped
+        for note in result.notes:
+            warnings.append(f"{note} to fit {limit} {self.unit}")
+        if not result.fits:
+            problems.append(
+                f"the post is {result.length} {self.unit} and cannot be shortened to {limit}"
+            )
+        return (Part(result.text, result.length, limit),), result.trimmed
+
+    def wants_thread(self, fields: Fields) -> bool:
+        """Whether to split into a thread instead of trimming (X's ``thread = true``)."""
+        return False
+
+    # -- publish (network) -------------------------------------------------
+
+    @abstractmethod
+    async def publish(self, post: Post, ctx: PublishContext) -> Published:
+        """Send ``post``; raise a ``PlatformError`` subclass when it does not go out."""
+
+
+def public_url(media: MediaFile, base_url: str | None) -> MediaFile | None:
+    """``media`` with its public URL: its own ``url``, else ``base_url`` + its path; or None.
+
+    Platforms that fetch media themselves (Instagram, TikTok photos) need a URL
+    the user hosts; ``media_base_url`` in config names where the files live.
+    """
+    if media.url:
+        return media
+    if base_url and media.path is not None:
+        return dataclasses.replace(media, url=base_url.rstrip("/") + "/" + media.name.lstrip("./"))
+    return None
+
+
+def over_size(media: MediaFile, limit: int) -> bool:
+    """Whether a local file is larger than ``limit`` bytes."""
+    return media.size is not None and media.size > limit
+
+
+def mib(size: int) -> str:
+    """A byte count for people: ``8 MB``."""
+    return f"{size / 1_000_000:g} MB"

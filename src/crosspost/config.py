@@ -1,0 +1,179 @@
+"""The organisation's configuration: profile, the "Find Us On" block, per-platform settings.
+
+Found at ``--config``, ``$CROSSPOST_CONFIG``, a ``crosspost.toml`` beside the
+announcement, ``./crosspost.toml``, then ``config.toml`` in the user config
+directory (``$CROSSPOST_HOME`` overrides that directory). Secrets never live
+here: see ``crosspost.credentials``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from crosspost.documents import read_toml, validation_problems
+from crosspost.errors import ConfigError, Problem
+from crosspost.models import Model
+
+HashtagStyle = Literal["lines", "inline"]
+
+
+class PlatformSettings(Model):
+    """A ``[platforms.<name>]`` table in config.toml; adapters subclass it for their own keys.
+
+    The limit keys override the adapter's declared limits (X Premium's longer
+    posts, Instagram's 30 hashtags instead of 5).
+    """
+
+    enabled: bool = True
+    api_base: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$")
+    max_length: int | None = Field(default=None, gt=0)
+    max_title: int | None = Field(default=None, gt=0)
+    max_hashtags: int | None = Field(default=None, ge=0)
+    hashtag_style: HashtagStyle | None = None
+    find_us: bool = True
+
+
+class Profile(Model):
+    """Who is posting: a display name, the timezone of local times, default hashtags."""
+
+    name: str | None = None
+    timezone: str | None = None
+    hashtags: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"'{value}' is not a timezone name; use one like 'Asia/Jakarta'"
+                ) from None
+        return value
+
+
+class FindUsLink(Model):
+    """One line of the "Find Us On" block: ``{label}: {text}``.
+
+    ``platform`` ties the line to a platform, so a post to that platform can
+    leave it out when space is short (the reader is already there). ``handle``
+    is the account name there, used in the compact form as ``@handle``.
+    """
+
+    label: str
+    text: str | None = None
+    url: str | None = None
+    handle: str | None = None
+    platform: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What follows the label: the text, else the URL, else the @handle."""
+        return self.text or self.url or (f"@{self.handle}" if self.handle else "")
+
+
+class FindUs(Model):
+    """The organisation's "Find Us On" block, appended to every post that has room."""
+
+    rule: str | None = None
+    heading: str = "Find Us On:"
+    links: list[FindUsLink] = []
+    closing: str | None = None
+
+
+class Config(Model):
+    """The whole config.toml."""
+
+    profile: Profile = Profile()
+    find_us: FindUs | None = None
+    platforms: dict[str, dict[str, Any]] = {}
+
+
+class Configuration(BaseModel):
+    """A loaded configuration: the model, where it came from, each platform's settings."""
+
+    model_config = {"frozen": True, "arbitrary_types_allowed": True}
+
+    config: Config
+    source: Path | None
+    platforms: dict[str, PlatformSettings]
+
+    @property
+    def timezone(self) -> ZoneInfo | None:
+        """The profile's timezone, used for ``publish_at`` values without an offset."""
+        tz = self.config.profile.timezone
+        return ZoneInfo(tz) if tz else None
+
+    def for_platform(self, name: str) -> PlatformSettings | None:
+        """This platform's validated settings, or None when the config has no table for it."""
+        return self.platforms.get(name)
+
+
+def user_dir() -> Path:
+    """crosspost's directory for config and credentials; ``$CROSSPOST_HOME`` overrides it."""
+    home = os.environ.get("CROSSPOST_HOME")
+    if home:
+        return Path(home)
+    import typer  # deferred: only needed when no CROSSPOST_HOME is set
+
+    return Path(typer.get_app_dir("crosspost"))
+
+
+def find_config(explicit: Path | None, announcement: Path | None = None) -> Path | None:
+    """The config file to use, in the documented order; None when there is none."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("CROSSPOST_CONFIG")
+    if env:
+        return Path(env)
+    candidates = []
+    if announcement is not None:
+        candidates.append(announcement.parent / "crosspost.toml")
+    candidates += [Path("crosspost.toml"), user_dir() / "config.toml"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_config(path: Path | None) -> Configuration:
+    """Read and validate a config file (or the defaults when ``path`` is None)."""
+    if path is None:
+        return parse_config({}, None)
+    return parse_config(read_toml(path, ConfigError), path)
+
+
+def parse_config(data: dict[str, Any], source: Path | None) -> Configuration:
+    """Validate config data, including each platform table against its adapter's settings."""
+    from crosspost import registry  # deferred: registry imports adapters lazily
+
+    where = str(source) if source else "config"
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(exc, Config, where)) from None
+    problems: list[Problem] = []
+    platforms: dict[str, PlatformSettings] = {}
+    for key, table in config.platforms.items():
+        try:
+            name = registry.canonical(key)
+        except ConfigError as exc:
+            problems.append(Problem(f"{where}: platforms.{key}", str(exc)))
+            continue
+        model = registry.adapter_class(name).Settings
+        try:
+            platforms[name] = model.model_validate(table)
+        except ValidationError as exc:
+            problems += validation_problems(exc, model, where, f"platforms.{key}")
+    for i, link in enumerate(config.find_us.links if config.find_us else []):
+        if link.platform is not None:
+            try:
+                registry.canonical(link.platform)
+            except ConfigError as exc:
+                problems.append(Problem(f"{where}: find_us.links[{i}].platform", str(exc)))
+    if problems:
+        raise ConfigError(problems)
+    return Configuration(config=config, source=source, platforms=platforms)

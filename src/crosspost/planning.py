@@ -1,0 +1,85 @@
+"""From an announcement and a config to a plan: one fitted post per platform.
+
+The plan is what ``preview`` shows and what ``publish`` sends: the same objects,
+built by the same code, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crosspost import registry
+from crosspost.adapter import Adapter, Post
+from crosspost.config import Configuration, find_config, load_config
+from crosspost.errors import ConfigError
+from crosspost.loader import load_announcement
+from crosspost.models import Loaded
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The posts for one announcement, in platform order, and the adapters that made them."""
+
+    loaded: Loaded
+    config: Configuration
+    posts: tuple[Post, ...]
+    adapters: dict[str, Adapter]
+
+    @property
+    def problems(self) -> dict[str, tuple[str, ...]]:
+        """Each platform's problems, for platforms that have any."""
+        return {p.platform: p.problems for p in self.posts if p.problems}
+
+    def to_json(self) -> dict[str, Any]:
+        """The preview JSON document (design.md, "Preview JSON")."""
+        return {
+            "announcement": self.loaded.id,
+            "publish_at": self.loaded.publish_at.isoformat() if self.loaded.publish_at else None,
+            "posts": [post.to_json() for post in self.posts],
+        }
+
+
+def platforms_for(
+    loaded: Loaded, config: Configuration, only: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The platforms this run publishes to: targets, enabled ones, ``--platform`` choices."""
+    chosen = [registry.canonical(name) for name in only]
+    enabled = [
+        name for name in registry.names() if (s := config.for_platform(name)) is None or s.enabled
+    ]
+    base = list(loaded.targets) if loaded.targets is not None else enabled
+    disabled = [name for name in base if name not in enabled]
+    if disabled and loaded.targets is not None:
+        raise ConfigError(
+            f"{loaded.source}: targets {', '.join(disabled)}, which the config disables "
+            "(enabled = false)"
+        )
+    if chosen:
+        outside = [name for name in chosen if name not in base]
+        if outside:
+            raise ConfigError(
+                f"--platform {', '.join(outside)}: not a target of this announcement "
+                f"(targets: {', '.join(base) or 'none'})"
+            )
+        base = [name for name in base if name in chosen]
+    return tuple(name for name in registry.names() if name in base)
+
+
+def build(loaded: Loaded, config: Configuration, only: Sequence[str] = ()) -> Plan:
+    """Render every chosen platform's post (pure: no network, no clock)."""
+    adapters = {
+        name: registry.get_adapter(name, config.for_platform(name))
+        for name in platforms_for(loaded, config, only)
+    }
+    posts = tuple(adapter.render(loaded, config) for adapter in adapters.values())
+    return Plan(loaded=loaded, config=config, posts=posts, adapters=adapters)
+
+
+def plan_file(path: Path, *, config_path: Path | None = None, only: Sequence[str] = ()) -> Plan:
+    """Load the config and the announcement at ``path``, and build its plan."""
+    config = load_config(find_config(config_path, path))
+    loaded = load_announcement(path, config)
+    return build(loaded, config, only)

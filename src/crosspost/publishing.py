@@ -1,0 +1,121 @@
+"""Publishing a plan: every platform at once, each in its own steps, each with its own result.
+
+One platform's failure never stops the others. Every platform ends with a
+``Result``: published (remote id and URL), failed (a stable code, a readable
+reason, whether trying again later may help), or unknown (the final request may
+have landed; check before publishing again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from crosspost.credentials import Credentials
+from crosspost.errors import CredentialsError, PlatformError, UnknownOutcomeError
+from crosspost.planning import Plan
+from crosspost.redaction import redact
+
+if TYPE_CHECKING:
+    import httpx
+
+    from crosspost.api import Progress
+
+Status = Literal["published", "failed", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """How one platform's publish ended."""
+
+    platform: str
+    status: Status
+    remote_id: str | None = None
+    url: str | None = None
+    code: str | None = None
+    message: str | None = None
+    retryable: bool = False
+    exception: BaseException | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in ``--json`` output."""
+        data: dict[str, Any] = {"platform": self.platform, "status": self.status}
+        if self.status == "published":
+            data.update(id=self.remote_id, url=self.url)
+        else:
+            data.update(error=self.code, message=self.message, retryable=self.retryable)
+        return data
+
+
+def exit_code(results: list[Result]) -> int:
+    """0 all published; 3 some outcome unknown; 1 some failed (design.md)."""
+    if any(r.status == "unknown" for r in results):
+        return 3
+    if any(r.status == "failed" for r in results):
+        return 1
+    return 0
+
+
+def check_credentials(plan: Plan, environ: Mapping[str, str] | None = None) -> None:
+    """Raise one CredentialsError naming every missing secret, before any request is made."""
+    missing = []
+    for name, adapter in plan.adapters.items():
+        creds = Credentials(name, environ)
+        lacking = creds.missing(adapter.credentials)
+        if lacking:
+            missing.append(creds.missing_message(lacking))
+    if missing:
+        raise CredentialsError("\n".join(missing))
+
+
+async def publish_plan(
+    plan: Plan,
+    client: httpx.AsyncClient,
+    *,
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
+    poll_interval: float = 2.0,
+) -> list[Result]:
+    """Publish every post of ``plan`` concurrently; one result per platform, in plan order."""
+    from crosspost.api import Progress, PublishContext
+
+    shown = progress or Progress()
+
+    async def one(platform: str) -> Result:
+        adapter = plan.adapters[platform]
+        post = next(p for p in plan.posts if p.platform == platform)
+        ctx = PublishContext(
+            client=client,
+            platform=platform,
+            settings=adapter.settings,
+            credentials=Credentials(platform, environ),
+            progress=shown,
+            poll_interval=poll_interval,
+        )
+        try:
+            published = await adapter.publish(post, ctx)
+        except UnknownOutcomeError as exc:
+            return Result(platform, "unknown", code=exc.code, message=redact(str(exc)))
+        except PlatformError as exc:
+            return Result(
+                platform, "failed", code=exc.code, message=redact(str(exc)), retryable=exc.retryable
+            )
+        except CredentialsError as exc:
+            return Result(platform, "failed", code="auth", message=redact(str(exc)))
+        except Exception as exc:  # a bug of ours: say so, and never claim it did not post
+            return Result(
+                platform,
+                "unknown",
+                code="internal",
+                message=redact(
+                    f"{platform}: crosspost failed unexpectedly ({type(exc).__name__}: {exc}); "
+                    "the post may or may not have gone out; run with --debug for details"
+                ),
+                exception=exc,
+            )
+        shown.step(platform, "published")
+        return Result(platform, "published", remote_id=published.remote_id, url=published.url)
+
+    return list(await asyncio.gather(*(one(name) for name in plan.adapters)))

@@ -1,0 +1,524 @@
+"""twitter-text v3 in Python: weighted tweet length and entity extraction.
+
+This is a port of the rules of `twitter/twitter-text`_ (Apache-2.0), written from its
+JavaScript sources (``js/src``) and checked against its conformance files
+(``tests/conformance/twitter-text``). No twitter-text code is imported: the regular
+expressions are rebuilt here with the ``regex`` module.
+
+* :func:`weighted_length` is ``parseTweet(text).weightedLength`` (``js/src/parseTweet.js``).
+* :func:`extract_urls`, :func:`extract_hashtags`, :func:`extract_mentions`,
+  :func:`extract_cashtags` and :func:`extract_entities` follow ``extract*WithIndices``.
+
+Indices are code-point offsets into the ``str`` that was passed in (twitter-text's
+JavaScript gives UTF-16 offsets; the two agree for text without astral characters).
+Extraction does not normalise the text; :func:`weighted_length` does, as upstream.
+
+.. _twitter/twitter-text: https://github.com/twitter/twitter-text
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final, TypeAlias
+
+import regex  # type: ignore[import-untyped, unused-ignore]
+
+__all__ = [
+    "V2",
+    "V3",
+    "Entity",
+    "TextConfig",
+    "extract_cashtags",
+    "extract_entities",
+    "extract_hashtags",
+    "extract_mentions",
+    "extract_urls",
+    "is_valid_hashtag",
+    "is_valid_tweet",
+    "weighted_length",
+]
+
+_Pattern: TypeAlias = Any  # a compiled `regex` pattern (the package ships no type hints)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One entity found in a text: a URL, #hashtag, @mention or $cashtag.
+
+    ``start``/``end`` index the ``str`` given (code points, end exclusive). ``text`` is the
+    URL as written, or the tag/name without its ``#``, ``@`` or ``$``. A list mention
+    (``@user/list``) has ``text`` ``"user/list"``.
+    """
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextConfig:
+    """A twitter-text parser configuration: the fields of upstream ``config/v*.json``.
+
+    ``ranges`` holds ``(first, last, weight)`` code-point ranges (inclusive); a code point
+    takes the weight of the first range that contains it, else ``default_weight``.
+    """
+
+    version: int
+    max_weighted_tweet_length: int
+    scale: int
+    default_weight: int
+    transformed_url_length: int
+    ranges: tuple[tuple[int, int, int], ...]
+    emoji_parsing_enabled: bool
+
+
+# Source: twitter-text config/v2.json and config/v3.json (identical but for
+# emojiParsingEnabled). U+0000-U+10FF is Basic Latin to Georgian; the other three ranges
+# are the spaces, hyphens/quotes and primes of the General Punctuation block.
+_WEIGHTED_RANGES: Final = ((0, 4351, 100), (8192, 8205, 100), (8208, 8223, 100), (8242, 8247, 100))
+V2: Final = TextConfig(2, 280, 100, 200, 23, _WEIGHTED_RANGES, emoji_parsing_enabled=False)
+"""twitter-text config v2: weighted counting, every code point counted on its own."""
+V3: Final = TextConfig(3, 280, 100, 200, 23, _WEIGHTED_RANGES, emoji_parsing_enabled=True)
+"""twitter-text config v3 (the current default): as v2, but an emoji sequence weighs 200 once."""
+
+# --- character groups (js/src/regexp/*.js) ---------------------------------------------
+# Written as `regex` class contents. Upstream compiles most URL regexes with the /i flag;
+# ASCII letters are spelled in both cases here instead, because Python's case folding also
+# equates "ſ" with "s" and KELVIN SIGN with "k", which JavaScript's non-Unicode /i does not.
+
+# invalidCharsGroup.js: the only characters that make a tweet invalid. (Older releases also
+# listed U+202A-U+202E; upstream dropped that, and validate.yml expects them to be valid.)
+_INVALID_CHARS: Final = r"\uFFFE\uFEFF\uFFFF"
+# directionalMarkersGroup.js
+_DIRECTIONAL: Final = r"\u202A-\u202E\u061C\u200E\u200F\u2066\u2067\u2068\u2069"
+# spacesGroup.js
+_SPACES: Final = r"\x09-\x0D\x20\x85\xA0\u1680\u180E\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+# punct.js. Note that '"' and '`' are missing upstream, so they count as domain characters.
+_PUNCT: Final = r"!'#%&()*+,\\\-./:;<=>?@\[\]\^_{|}~$"
+# latinAccentChars.js
+_LATIN_ACCENTS: Final = (
+    r"\xC0-\xD6\xD8-\xF6\xF8-\xFF\u0100-\u024F\u0253\u0254\u0256\u0257\u0259\u025B\u0263"
+    r"\u0268\u026F\u0272\u0289\u028B\u02BB\u0300-\u036F\u1E00-\u1EFF"
+)
+# cyrillicLettersAndMarks.js
+_CYRILLIC: Final = r"\u0400-\u04FF"
+# JavaScript's \s (ECMAScript WhiteSpace + LineTerminator), used by the cashtag look-ahead.
+_JS_SPACE: Final = r"\t\n\x0B\x0C\r\x20\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF"
+
+# Hashtag letters: \p{L}\p{M} plus the extra code points twitter-text adds for scripts its
+# JVM's Unicode tables lacked (Regex.java / regex.rb HASHTAG_LETTERS_AND_MARKS; the JS
+# bmpLetterAndMarks/astralLetterAndMarks lists are the same set spelled out). The `regex`
+# module's Unicode tables already contain most of them; they are kept for fidelity.
+_HASHTAG_LETTERS_AND_MARKS: Final = (
+    r"\p{L}\p{M}"
+    r"\u037f\u0528-\u052f\u08a0-\u08b2\u08e4-\u08ff\u0978\u0980\u0c00\u0c34\u0c81\u0d01\u0ede"
+    r"\u0edf\u10c7\u10cd\u10fd-\u10ff\u16f1-\u16f8\u17b4\u17b5\u191d\u191e\u1ab0-\u1abe"
+    r"\u1bab-\u1bad\u1bba-\u1bbf\u1cf3-\u1cf6\u1cf8\u1cf9\u1de7-\u1df5\u2cf2\u2cf3\u2d27\u2d2d"
+    r"\u2d66\u2d67\u9fcc\ua674-\ua67b\ua698-\ua69d\ua69f\ua792-\ua79f\ua7aa-\ua7ad\ua7b0\ua7b1"
+    r"\ua7f7-\ua7f9\ua9e0-\ua9ef\ua9fa-\ua9fe\uaa7c-\uaa7f\uaae0-\uaaef\uaaf2-\uaaf6"
+    r"\uab30-\uab5a\uab5c-\uab5f\uab64\uab65\uf870-\uf87f\uf882\uf884-\uf89f\uf8b8"
+    r"\uf8c1-\uf8d6\ufa2e\ufa2f\ufe27-\ufe2d\U000102e0\U0001031f\U00010350-\U0001037a"
+    r"\U00010500-\U00010527\U00010530-\U00010563\U00010600-\U00010736\U00010740-\U00010755"
+    r"\U00010760-\U00010767\U00010860-\U00010876\U00010880-\U0001089e\U00010980-\U000109b7"
+    r"\U000109be\U000109bf\U00010a80-\U00010a9c\U00010ac0-\U00010ac7\U00010ac9-\U00010ae6"
+    r"\U00010b80-\U00010b91\U0001107f\U000110d0-\U000110e8\U00011100-\U00011134"
+    r"\U00011150-\U00011173\U00011176\U00011180-\U000111c4\U000111da\U00011200-\U00011211"
+    r"\U00011213-\U00011237\U000112b0-\U000112ea\U00011301-\U00011303\U00011305-\U0001130c"
+    r"\U0001130f\U00011310\U00011313-\U00011328\U0001132a-\U00011330\U00011332\U00011333"
+    r"\U00011335-\U00011339\U0001133c-\U00011344\U00011347\U00011348\U0001134b-\U0001134d"
+    r"\U00011357\U0001135d-\U00011363\U00011366-\U0001136c\U00011370-\U00011374"
+    r"\U00011480-\U000114c5\U000114c7\U00011580-\U000115b5\U000115b8-\U000115c0"
+    r"\U00011600-\U00011640\U00011644\U00011680-\U000116b7\U000118a0-\U000118df\U000118ff"
+    r"\U00011ac0-\U00011af8\U0001236f-\U00012398\U00016a40-\U00016a5e\U00016ad0-\U00016aed"
+    r"\U00016af0-\U00016af4\U00016b00-\U00016b36\U00016b40-\U00016b43\U00016b63-\U00016b77"
+    r"\U00016b7d-\U00016b8f\U00016f00-\U00016f44\U00016f50-\U00016f7e\U00016f8f-\U00016f9f"
+    r"\U0001bc00-\U0001bc6a\U0001bc70-\U0001bc7c\U0001bc80-\U0001bc88\U0001bc90-\U0001bc99"
+    r"\U0001bc9d\U0001bc9e\U0001e800-\U0001e8c4\U0001e8d0-\U0001e8d6\U0001ee00-\U0001ee03"
+    r"\U0001ee05-\U0001ee1f\U0001ee21\U0001ee22\U0001ee24\U0001ee27\U0001ee29-\U0001ee32"
+    r"\U0001ee34-\U0001ee37\U0001ee39\U0001ee3b\U0001ee42\U0001ee47\U0001ee49\U0001ee4b"
+    r"\U0001ee4d-\U0001ee4f\U0001ee51\U0001ee52\U0001ee54\U0001ee57\U0001ee59\U0001ee5b"
+    r"\U0001ee5d\U0001ee5f\U0001ee61\U0001ee62\U0001ee64\U0001ee67-\U0001ee6a"
+    r"\U0001ee6c-\U0001ee72\U0001ee74-\U0001ee77\U0001ee79-\U0001ee7c\U0001ee7e"
+    r"\U0001ee80-\U0001ee89\U0001ee8b-\U0001ee9b\U0001eea1-\U0001eea3\U0001eea5-\U0001eea9"
+    r"\U0001eeab-\U0001eebb"
+)
+_HASHTAG_NUMERALS: Final = (
+    r"\p{Nd}\u0de6-\u0def\ua9f0-\ua9f9\U000110f0-\U000110f9\U00011136-\U0001113f"
+    r"\U000111d0-\U000111d9\U000112f0-\U000112f9\U000114d0-\U000114d9\U00011650-\U00011659"
+    r"\U000116c0-\U000116c9\U000118e0-\U000118e9\U00016a60-\U00016a69\U00016b50-\U00016b59"
+)
+# hashtagSpecialChars.js: joiners and the marks that appear inside words of some scripts.
+_HASHTAG_SPECIAL: Final = (
+    r"_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b"
+    r"\u0f0c\u00b7"
+)
+_HASHTAG_ALPHA: Final = f"[{_HASHTAG_LETTERS_AND_MARKS}]"
+_HASHTAG_ALNUM_CHARS: Final = _HASHTAG_LETTERS_AND_MARKS + _HASHTAG_NUMERALS + _HASHTAG_SPECIAL
+_HASHTAG_ALNUM: Final = f"[{_HASHTAG_ALNUM_CHARS}]"
+
+# --- compiled at import (everything that does not need the TLD table) ---------------------
+
+# validHashtag.js + hashtagBoundary.js: the '#' must follow the start, a variation selector or
+# any character that is neither hashtag-alphanumeric nor '&'; '#' directly followed by
+# U+FE0F or U+20E3 is the keycap emoji #️⃣, not a hashtag.
+_HASHTAG_RE: Final[_Pattern] = regex.compile(
+    rf"(?:^|\uFE0E|\uFE0F|(?![{_HASHTAG_ALNUM_CHARS}&])(?s:.))"
+    rf"([#＃])(?![\uFE0F\u20E3])"
+    rf"({_HASHTAG_ALNUM}*{_HASHTAG_ALPHA}{_HASHTAG_ALNUM}*)"
+)
+# endHashtagMatch.js: "#foo#bar" and "#http://..." are not hashtags.
+_HASHTAG_END_RE: Final[_Pattern] = regex.compile(r"[#＃]|://")
+
+# validMentionOrList.js + validMentionPrecedingChars.js (case-sensitive upstream).
+_MENTION_RE: Final[_Pattern] = regex.compile(
+    r"(?:^|[^a-zA-Z0-9_!#$%&*@＠]|(?:^|[^a-zA-Z0-9_+~.-])(?:rt|RT|rT|Rt):?)"
+    r"([@＠])([a-zA-Z0-9_]{1,20})(/[a-zA-Z][a-zA-Z0-9_-]{0,24})?"
+)
+# endMentionMatch.js: "@user@host", "@aliceìnheiro" and "@http://" are not mentions.
+_MENTION_END_RE: Final[_Pattern] = regex.compile(rf"[@＠]|[{_LATIN_ACCENTS}]|://")
+
+# validCashtag.js + cashtag.js: "$" after the start or a space, 1-6 letters, an optional
+# ".xx"/"_xx" suffix, then the end, a space or punctuation.
+_CASHTAG_RE: Final[_Pattern] = regex.compile(
+    rf"(?:^|[{_SPACES}])(\$)([a-zA-Z]{{1,6}}(?:[._][a-zA-Z]{{1,2}})?)"
+    rf"(?=\Z|[{_JS_SPACE}]|[{_PUNCT}])"
+)
+
+_INVALID_CHARS_RE: Final[_Pattern] = regex.compile(f"[{_INVALID_CHARS}]")
+
+# Emoji sequences, standing in for the twemoji-parser regex that parseTweet.js uses when
+# emojiParsingEnabled is set. twemoji-parser lists every RGI sequence explicitly; this is the
+# same shape built from Unicode properties: ZWJ-joined elements, each a flag (two regional
+# indicators), a keycap (#, * or digit, optional VS16, U+20E3), or a pictograph with an
+# optional skin-tone modifier (on modifier bases only), VS16 and tag sequence (England,
+# Scotland, Wales flags). © and ® count as emoji only with VS16, as in twemoji-parser: bare,
+# they are ordinary Latin-1 characters of weight 100. Every other difference from
+# twemoji-parser is a lone code point outside the weight-100 ranges, which weighs 200 either way.
+_EMOJI_ELEMENT: Final = (
+    r"(?:\p{Regional_Indicator}\p{Regional_Indicator}"
+    r"|[#*0-9]\uFE0F?\u20E3"
+    r"|(?:\p{Emoji_Modifier_Base}\p{Emoji_Modifier}|(?![\xA9\xAE])\p{Extended_Pictographic}"
+    r"|[\xA9\xAE](?=\uFE0F))\uFE0F?(?:[\U000E0020-\U000E007E]+\U000E007F)?)"
+)
+_EMOJI_RE: Final[_Pattern] = regex.compile(rf"{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*")
+
+# --- URLs (built on first use: they need the TLD table) ------------------------------------
+
+_MAX_URL_LENGTH: Final = 4096  # extractUrlsWithIndices.js MAX_URL_LENGTH (UTF-16 units)
+_MAX_TCO_SLUG_LENGTH: Final = 40  # extractUrlsWithIndices.js MAX_TCO_SLUG_LENGTH
+_MAX_DOMAIN_LABEL_LENGTH: Final = 63  # lib/idna.js, after punycode encoding
+_DEFAULT_PROTOCOL: Final = "https://"
+# punycode.js splits a label on these, so "。" inside a label starts a new label.
+_IDNA_SEPARATORS_RE: Final[_Pattern] = regex.compile(r"[.\u3002\uFF0E\uFF61]")
+
+_Trie: TypeAlias = dict[str, "_Trie"]
+
+
+@dataclass(frozen=True, slots=True)
+class _UrlRegexes:
+    url: _Pattern
+    ascii_domain: _Pattern
+    tco: _Pattern
+
+
+def _js_ignorecase_class(ch: str) -> str:
+    """``ch`` as a pattern that also matches what JavaScript's non-Unicode /i equates with it."""
+    upper = ch.upper()
+    # ECMAScript Canonicalize(): no multi-character upper cases, and non-ASCII never
+    # matches ASCII.
+    if len(upper) != 1 or upper == ch or (ord(ch) >= 128 and ord(upper) < 128):
+        return str(regex.escape(ch))
+    return f"[{regex.escape(ch)}{regex.escape(upper)}]"
+
+
+def _trie_pattern(node: _Trie) -> str:
+    """A pattern for the words in a trie; at a shared prefix the longer words are tried first."""
+    branches = [_js_ignorecase_class(ch) + _trie_pattern(child) for ch, child in node.items() if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+def _tld_pattern(tlds: list[str]) -> str:
+    """validGTLD.js/validCCTLD.js: one of ``tlds`` not followed by [0-9a-zA-Z@+-].
+
+    Upstream alternates ~1,600 literals; a trie makes the same choices (longest first at a
+    shared prefix, as upstream's reverse-sorted list does) without trying them one by one.
+    """
+    root: _Trie = {}
+    for tld in tlds:
+        node = root
+        for ch in tld:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return rf"(?:(?:{_trie_pattern(root)})(?=[^0-9a-zA-Z@+-]|\Z))"
+
+
+def _load_tlds() -> dict[str, list[str]]:
+    """The TLD lists from ``crosspost/data/tlds.json`` (generated from twitter-text's tlds.yml)."""
+    raw = resources.files("crosspost.data").joinpath("tlds.json").read_text(encoding="utf-8")
+    data = json.loads(raw)
+    return {"generic": list(data["generic"]), "country": list(data["country"])}
+
+
+@cache
+def _url_regexes() -> _UrlRegexes:
+    """Compile the URL regexes once, on first use (they embed the TLD lists)."""
+    tlds = _load_tlds()
+    gtld = _tld_pattern(tlds["generic"])
+    cctld = _tld_pattern(tlds["country"])
+    punycode = r"(?:[xX][nN]--[\-0-9a-zA-Z]+)"  # validPunycode.js
+    domain_char = f"[^{_PUNCT}{_SPACES}{_INVALID_CHARS}{_DIRECTIONAL}]"  # validDomainChars.js
+    subdomain = rf"(?:(?:{domain_char}(?:[_-]|{domain_char})*)?{domain_char}\.)"
+    domain_name = rf"(?:(?:{domain_char}(?:-|{domain_char})*)?{domain_char}\.)"
+    domain = f"(?:{subdomain}*{domain_name}(?:{gtld}|{cctld}|{punycode}))"  # validDomain.js
+    # validGeneralUrlPathChars.js, validUrlBalancedParens.js, validUrlPathEndingChars.js,
+    # validUrlPath.js: up to two levels of balanced parentheses (Wikipedia's /Primer_(film));
+    # a path may not end in punctuation such as "." or "!", so "see x.com/a." stops before ".".
+    path_char = rf"[a-zA-Z{_CYRILLIC}0-9!*';:=+,.$/%#\[\]\-\u2013_~@|&{_LATIN_ACCENTS}]"
+    parens = rf"\((?:{path_char}+|(?:{path_char}*\({path_char}+\){path_char}*))\)"
+    path_end = rf"(?:[+\-a-zA-Z{_CYRILLIC}0-9=_#/{_LATIN_ACCENTS}]|(?:{parens}))"
+    path = rf"(?:(?:{path_char}*(?:{parens}{path_char}*)*{path_end})|(?:@{path_char}+/))"
+    query_char = r"[a-zA-Z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"  # validUrlQueryChars.js
+    query_end = r"[a-zA-Z0-9\-_&=#/]"  # validUrlQueryEndingChars.js
+    # validUrlPrecedingChars.js: no letter, digit, @, $ or # directly before a URL.
+    before = rf"(?:[^A-Za-z0-9@＠$#＃{_INVALID_CHARS}]|[{_DIRECTIONAL}]|^)"
+    url = (  # extractUrl.js; groups: 1 before, 2 url, 3 protocol, 4 domain, 5 port, 6 path
+        rf"({before})"
+        rf"((https?://)?({domain})(?::([0-9]+))?(/{path}*)?(\?{query_char}*{query_end})?)"
+    )
+    url = url.replace("(https?://)", "([hH][tT][tT][pP][sS]?://)")
+    # validAsciiDomain.js
+    ascii_domain = rf"(?:[\-a-zA-Z0-9{_LATIN_ACCENTS}]+\.)+(?:{gtld}|{cctld}|{punycode})"
+    # validTcoUrl.js: a t.co link ends after its slug (and an optional query string).
+    tco = rf"[hH][tT][tT][pP][sS]?://[tT]\.[cC][oO]/([a-zA-Z0-9]+)(?:\?{query_char}*{query_end})?"
+    return _UrlRegexes(regex.compile(url), regex.compile(ascii_domain), regex.compile(tco))
+
+
+def _utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript's ``String.length`` counts."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _punycode_length(part: str) -> int:
+    """Length of punycode.js ``toASCII`` of one dot-free label part."""
+    if part.isascii():
+        return len(part)
+    return 4 + len(part.encode("punycode"))  # "xn--" + RFC 3492 encoding
+
+
+def _is_valid_domain(domain: str, ascii_domain: _Pattern) -> bool:
+    """lib/idna.js ``toAscii`` succeeds: no label longer than 63 characters once punycoded."""
+    if domain.startswith("xn--") and not ascii_domain.search(domain):
+        return False  # already-punycoded domains must be ASCII
+    for label in domain.split("."):
+        if len(label) > _MAX_DOMAIN_LABEL_LENGTH:
+            return False  # punycode never shortens a label: skip encoding long junk
+        parts = _IDNA_SEPARATORS_RE.split(label)
+        try:
+            length = sum(_punycode_length(p) for p in parts) + len(parts) - 1
+        except UnicodeError:
+            return False
+        if not 1 <= length <= _MAX_DOMAIN_LABEL_LENGTH:
+            return False
+    return True
+
+
+def _url_spans(text: str) -> list[tuple[int, int, str]]:
+    """extractUrlsWithIndices.js with extractUrlsWithoutProtocol=true: (start, end, url)."""
+    if "." not in text:  # every URL has a dot; upstream returns early the same way
+        return []
+    rx = _url_regexes()
+    urls: list[list[Any]] = []
+    for m in rx.url.finditer(text):
+        before, url, protocol, domain, path = m.group(1, 2, 3, 4, 6)
+        start, end = m.span(2)
+        # isValidUrl(): the domain must survive IDNA, and protocol + URL fit in 4096 units.
+        if not _is_valid_domain(domain, rx.ascii_domain):
+            continue
+        if _utf16_length(protocol or _DEFAULT_PROTOCOL) + _utf16_length(url) > _MAX_URL_LENGTH:
+            continue
+        if not protocol:
+            # Without a protocol, only ASCII-only domains count, and not after - _ . /
+            # (so "#foo.com" and "a/b.com" stay text); a Unicode "domain" may hold several.
+            if before and before in "-_./":
+                continue
+            last: list[Any] | None = None
+            for a in rx.ascii_domain.finditer(domain):
+                last = [start + a.start(), start + a.end(), a.group()]
+                urls.append(last)
+            if last is None:
+                continue
+            if path:  # the last ASCII domain takes the port, path and query with it
+                last[2] = last[2] + url[len(domain) :]
+                last[1] = end
+        else:
+            tco = rx.tco.match(url)
+            if tco:
+                if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
+                    continue
+                url = tco.group()
+                end = start + len(url)
+            urls.append([start, end, url])
+    return [(int(s), int(e), str(u)) for s, e, u in urls]
+
+
+# --- public API ----------------------------------------------------------------------------
+
+
+def extract_urls(text: str) -> list[Entity]:
+    """URLs in ``text``, with or without ``http(s)://``, as twitter-text's extractUrlsWithIndices.
+
+    Bare domains count only with a known TLD (``foo.com``, ``t.co/x``); ``foo.baz`` does not.
+    """
+    return [Entity("url", s, e, u) for s, e, u in _url_spans(text)]
+
+
+def _hashtags(text: str) -> list[Entity]:
+    """extractHashtagsWithIndices.js without the URL-overlap check."""
+    if "#" not in text and "＃" not in text:
+        return []
+    tags = []
+    for m in _HASHTAG_RE.finditer(text):
+        if _HASHTAG_END_RE.match(text, m.end()):
+            continue
+        tags.append(Entity("hashtag", int(m.start(1)), int(m.end(2)), str(m.group(2))))
+    return tags
+
+
+def extract_hashtags(text: str) -> list[Entity]:
+    """Hashtags in ``text`` (``text`` without the ``#``); a hashtag inside a URL is dropped."""
+    tags = _hashtags(text)
+    if not tags:
+        return tags
+    urls = extract_urls(text)
+    if not urls:
+        return tags
+    return [e for e in _remove_overlapping([*tags, *urls]) if e.kind == "hashtag"]
+
+
+def extract_mentions(text: str) -> list[Entity]:
+    """@mentions (``text`` without ``@``) and list mentions (``text`` ``"user/list"``)."""
+    if "@" not in text and "＠" not in text:
+        return []
+    found = []
+    for m in _MENTION_RE.finditer(text):
+        if _MENTION_END_RE.match(text, m.end()):
+            continue
+        name = str(m.group(2)) + str(m.group(3) or "")
+        found.append(Entity("mention", int(m.start(1)), int(m.end()), name))
+    return found
+
+
+def extract_cashtags(text: str) -> list[Entity]:
+    """$cashtags such as ``$TWTR`` or ``$BRK.A`` (``text`` without the ``$``)."""
+    if "$" not in text:
+        return []
+    return [
+        Entity("cashtag", int(m.start(1)), int(m.end(2)), str(m.group(2)))
+        for m in _CASHTAG_RE.finditer(text)
+    ]
+
+
+def _remove_overlapping(entities: list[Entity]) -> list[Entity]:
+    """removeOverlappingEntities.js: sort by start (stably), drop any entity overlapping an earlier one."""
+    kept: list[Entity] = []
+    for entity in sorted(entities, key=lambda e: e.start):
+        if not kept or kept[-1].end <= entity.start:
+            kept.append(entity)
+    return kept
+
+
+def extract_entities(text: str) -> list[Entity]:
+    """URLs, mentions, hashtags and cashtags, by start; on overlap the earlier-starting one wins.
+
+    As extractEntitiesWithIndices.js: at the same start a URL beats a mention, which beats a
+    hashtag, which beats a cashtag; so a ``#tag`` inside a URL is dropped.
+    """
+    entities = [*extract_urls(text), *extract_mentions(text), *_hashtags(text)]
+    entities += extract_cashtags(text)
+    return _remove_overlapping(entities)
+
+
+def is_valid_hashtag(tag: str) -> bool:
+    """Whether ``tag`` (without the ``#``) is one whole valid hashtag, as isValidHashtag.js."""
+    if not tag:
+        return False
+    tags = extract_hashtags("#" + tag)
+    return len(tags) == 1 and tags[0].text == tag
+
+
+@cache
+def _weight_classes(config: TextConfig) -> tuple[tuple[_Pattern, int], ...]:
+    """For each non-default weight, a regex for the code points that take it (first range wins)."""
+    claimed: list[tuple[int, int]] = []
+    pieces: dict[int, list[tuple[int, int]]] = {}
+    for first, last, weight in config.ranges:
+        todo = [(first, last)]
+        for lo, hi in claimed:
+            todo = [
+                piece
+                for a, b in todo
+                for piece in ((a, min(b, lo - 1)), (max(a, hi + 1), b))
+                if piece[0] <= piece[1]
+            ]
+        claimed.append((first, last))
+        if weight != config.default_weight and todo:
+            pieces.setdefault(weight, []).extend(todo)
+    return tuple(
+        (regex.compile("[" + "".join(rf"\U{a:08x}-\U{b:08x}" for a, b in spans) + "]"), w)
+        for w, spans in pieces.items()
+    )
+
+
+def _code_point_weight(text: str, config: TextConfig) -> int:
+    """Sum of the per-code-point weights of ``text`` (getCharacterWeight.js), unscaled."""
+    total = len(text) * config.default_weight
+    for pattern, weight in _weight_classes(config):
+        matched = len(text) - len(pattern.sub("", text))
+        total += matched * (weight - config.default_weight)
+    return total
+
+
+def weighted_length(text: str, *, config: TextConfig = V3) -> int:
+    """The weighted length X counts for ``text`` (twitter-text parseTweet().weightedLength).
+
+    The text is NFC-normalised; each URL counts ``transformed_url_length`` (23); with emoji
+    parsing (v3) each emoji sequence counts ``default_weight`` once; every other code point
+    counts the weight of its range (Latin, Cyrillic, Arabic, ...: 1; CJK, emoji: 2).
+    """
+    if not text:
+        return 0
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    total = _code_point_weight(text, config)
+    # parseTweet.js walks the text; at each index a URL starting there wins over an emoji
+    # starting there, and whatever starts inside the span just counted is skipped.
+    spans = [(s, 0, e) for s, e, _ in _url_spans(text)]
+    if config.emoji_parsing_enabled:
+        spans += [(int(m.start()), 1, int(m.end())) for m in _EMOJI_RE.finditer(text)]
+    url_weight = config.transformed_url_length * config.scale
+    position = 0
+    for start, kind, end in sorted(spans):
+        if start < position:
+            continue
+        total -= _code_point_weight(text[start:end], config)
+        total += url_weight if kind == 0 else config.default_weight
+        position = end
+    return total // config.scale
+
+
+def is_valid_tweet(text: str, max_length: int = 280, *, config: TextConfig = V3) -> bool:
+    """Whether X accepts ``text``: 0 < weighted length <= ``max_length``, no U+FFFE/FEFF/FFFF.
+
+    (Bidi controls such as U+202A-U+202E are allowed; upstream stopped rejecting them.)
+    """
+    if _INVALID_CHARS_RE.search(text):
+        return False
+    return 0 < weighted_length(text, config=config) <= max_length

@@ -1,0 +1,176 @@
+"""The shared machinery of the fake platforms: routing, recording, fault injection.
+
+A fake is a callable from ``httpx.Request`` to ``httpx.Response``. In-process it
+sits behind ``httpx.MockTransport``; for end-to-end runs ``tests.fakes.server``
+serves the same object over real loopback HTTP. Fakes are as strict as the
+platforms: unknown paths, missing auth, wrong fields and over-long text get the
+platform's real error shapes.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+Handler = Callable[..., httpx.Response]
+
+
+class Dropped(Exception):
+    """Raised by a fault that drops the connection; in-process it becomes an httpx error."""
+
+
+@dataclass
+class Fault:
+    """One injected failure: for requests whose ``METHOD path`` matches ``match``."""
+
+    match: str
+    status: int | None = None
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering
+    after: bool = False  # apply after the real handler ran (the action happened)
+    times: int = 1
+
+
+class FakePlatform:
+    """Base of the fake platforms: subclasses register routes with ``route``."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.faults: list[Fault] = []
+        self.delay = 0.0  # seconds added to every response (benchmarks)
+        self.base_url = "http://testserver"  # the server sets the real origin
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._lock = threading.Lock()
+
+    # -- wiring ------------------------------------------------------------
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        """Answer ``method`` requests whose path fully matches ``pattern`` with ``handler``.
+
+        The handler gets the request and the pattern's named groups as keywords.
+        """
+        self._routes.append((method, re.compile(pattern), handler))
+
+    def fail(self, match: str, status: int | None = None, *, json: Any = None,
+             headers: dict[str, str] | None = None, drop: bool = False, after: bool = False,
+             times: int = 1) -> None:
+        """Make the next ``times`` requests matching ``match`` (a regex over
+        ``"METHOD /path"``) fail with ``status``/``json``, or drop the connection.
+        With ``after``, the request is first handled for real (it landed), then the
+        answer is lost: the ambiguous case."""
+        self.faults.append(Fault(match, status, json, headers or {}, drop, after, times))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            self.requests.append(request)
+            fault = self._take_fault(request)
+            if fault is not None and not fault.after:
+                return self._apply(fault)
+            response = self._dispatch(request)
+            if fault is not None:
+                return self._apply(fault)
+            return response
+
+    def _take_fault(self, request: httpx.Request) -> Fault | None:
+        key = f"{request.method} {request.url.path}"
+        for fault in self.faults:
+            if fault.times > 0 and re.search(fault.match, key):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _apply(self, fault: Fault) -> httpx.Response:
+        if fault.drop:
+            raise Dropped
+        return httpx.Response(fault.status or 500, json=fault.json, headers=fault.headers)
+
+    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        allowed = False
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if match:
+                allowed = True
+                if method == request.method:
+                    return handler(request, **match.groupdict())
+        return self.not_found(request, allowed)
+
+    def not_found(self, request: httpx.Request, method_mismatch: bool) -> httpx.Response:
+        """The platform's answer to an unknown path or method; subclasses give its shape."""
+        return httpx.Response(405 if method_mismatch else 404, json={"error": "not found"})
+
+    # -- helpers -----------------------------------------------------------
+
+    def calls(self, pattern: str) -> list[httpx.Request]:
+        """The recorded requests whose ``METHOD /path`` matches ``pattern``."""
+        return [r for r in self.requests if re.search(pattern, f"{r.method} {r.url.path}")]
+
+    def transport(self) -> httpx.MockTransport:
+        """An in-process transport serving this fake (a dropped connection raises ReadError)."""
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            try:
+                return self(request)
+            except Dropped:
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
+                                                request=request) from None
+
+        return httpx.MockTransport(handler)
+
+
+def body_json(request: httpx.Request) -> Any:
+    """The request's JSON body, or None when it is not JSON."""
+    try:
+        return jsonlib.loads(request.content or b"null")
+    except ValueError:
+        return None
+
+
+def form(request: httpx.Request) -> dict[str, str]:
+    """Query parameters and url-encoded form fields, merged (Graph accepts either)."""
+    data = dict(request.url.params)
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/x-www-form-urlencoded"):
+        from urllib.parse import parse_qsl
+
+        data.update(parse_qsl(request.content.decode("utf-8")))
+    elif ctype.startswith("application/json"):
+        payload = body_json(request)
+        if isinstance(payload, dict):
+            data.update({k: v if isinstance(v, str) else jsonlib.dumps(v) for k, v in payload.items()})
+    return data
+
+
+def multipart(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Fields and files of a multipart/form-data body (strictly parsed)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        return {}, {}
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + request.content
+    )
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[str(name)] = payload
+        else:
+            fields[str(name)] = payload.decode("utf-8")
+    return fields, files

@@ -1,0 +1,84 @@
+"""Serve a fake platform over real loopback HTTP, for end-to-end runs of the CLI.
+
+One ``ThreadingHTTPServer`` per fake on 127.0.0.1 and a free port; requests are
+turned into ``httpx.Request`` objects and answered by the same fake object the
+in-process tests use. A dropped-connection fault really closes the socket.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from tests.fakes.base import Dropped, FakePlatform
+
+
+def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            return
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                body = self._read_chunked()
+            else:
+                body = self.rfile.read(length) if length else b""
+            host = self.headers.get("host", "127.0.0.1")
+            request = httpx.Request(
+                self.command,
+                f"http://{host}{self.path}",
+                headers=[(k, v) for k, v in self.headers.items()],
+                content=body,
+            )
+            try:
+                response = fake(request)
+            except Dropped:
+                self.close_connection = True
+                self.connection.close()
+                return
+            data = response.read()
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        def _read_chunked(self) -> bytes:
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+    return Handler
+
+
+@contextmanager
+def serve(fake: FakePlatform) -> Iterator[str]:
+    """Serve ``fake`` on 127.0.0.1; yields its origin (``http://127.0.0.1:PORT``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
+    server.daemon_threads = True
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    fake.base_url = origin
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield origin
+    finally:
+        server.shutdown()
+        server.server_close()
