@@ -299,9 +299,12 @@ def excerpt(response: httpx.Response, limit: int = 200) -> str:
     return redact(text[:limit] + ("…" if len(text) > limit else ""))
 
 
-def new_client(timeout: float = 60.0) -> httpx.AsyncClient:
-    """The one client a publish run uses (the CLI creates it; adapters never do)."""
+def new_client(
+    timeout: float = 60.0, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The one client a publish run uses (the runner creates it; adapters never do)."""
     return httpx.AsyncClient(
+        transport=transport,
         timeout=httpx.Timeout(timeout, connect=15.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,

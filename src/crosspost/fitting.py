@@ -32,8 +32,9 @@ Measure = Callable[[str], int]
 
 ELLIPSIS = "…"
 
-#: A coarser cut (paragraph, sentence) must keep at least this share of the text
-#: the finest possible cut keeps; below it the next finer boundary is used.
+#: A paragraph or sentence cut must keep at least this share of what the best
+#: word cut keeps (and a word cut this share of the best cut anywhere); below it
+#: the next finer boundary is used.
 MIN_SHARE = 0.6
 
 #: The steps an adapter may list in its drop order, in the default order.
@@ -196,11 +197,24 @@ def best_cut(
     best = _last_fitting(points[finest], ok_at)
     if best is None:
         return None
+    # Coarser cuts are judged against the best word cut (the finest *natural*
+    # one); the word cut itself against the best cut anywhere.
+    reference = best
+    if finest > Boundary.WORD and points[Boundary.WORD]:
+        word = _last_fitting(points[Boundary.WORD], ok_at)
+        if word is None:
+            # The text has words but not even the first fits: cutting inside a
+            # word would leave a stub like "S…"; let the caller give up something else.
+            return None
+        if word >= MIN_SHARE * best:
+            reference = word
     for kind in Boundary:
         if kind >= finest:
             break
         found = _last_fitting(points[kind], ok_at)
-        if found is not None and found >= MIN_SHARE * best:
+        if found is not None and found >= MIN_SHARE * (
+            best if kind == Boundary.WORD else reference
+        ):
             return found, kind
     return best, finest
 
@@ -236,10 +250,15 @@ def fit(
     body_allowed = False
 
     def result(text: str, trimmed: bool, fits: bool = True) -> Fit:
-        notes = [_NOTES[d] for d in dropped]
+        # Report where each thing ended up, not every intermediate step: the
+        # Find Us block's last form, and the hashtags if they went.
+        final = [d for d in dropped if d == "hashtags"]
+        shrunk = [d for d in dropped if d.startswith("find_us")]
+        final = shrunk[-1:] + final
+        notes = [_NOTES[d] for d in final]
         if trimmed:
             notes.append("trimmed the body")
-        return Fit(text, measure(text), fits, trimmed, tuple(dropped), tuple(notes))
+        return Fit(text, measure(text), fits, trimmed, tuple(final), tuple(notes))
 
     text = compose(current, layout, form)
     if measure(text) <= limit:

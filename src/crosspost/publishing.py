@@ -20,8 +20,10 @@ from crosspost.redaction import redact
 
 if TYPE_CHECKING:
     import httpx
+    from rich.console import Console
 
     from crosspost.api import Progress
+    from crosspost.ledger import Ledger
 
 Status = Literal["published", "failed", "unknown"]
 
@@ -44,6 +46,8 @@ class Result:
         data: dict[str, Any] = {"platform": self.platform, "status": self.status}
         if self.status == "published":
             data.update(id=self.remote_id, url=self.url)
+            if self.message:
+                data["message"] = self.message
         else:
             data.update(error=self.code, message=self.message, retryable=self.retryable)
         return data
@@ -119,3 +123,103 @@ async def publish_plan(
         return Result(platform, "published", remote_id=published.remote_id, url=published.url)
 
     return list(await asyncio.gather(*(one(name) for name in plan.adapters)))
+
+
+def run(
+    plan: Plan,
+    *,
+    out: Console | None = None,
+    live: bool = False,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+    ledger: Ledger | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    poll_interval: float = 2.0,
+) -> list[Result]:
+    """Publish ``plan`` under the announcement's ledger lock, skipping what is already done.
+
+    Platforms the ledger shows as published are skipped (their earlier result is
+    returned); platforms whose earlier outcome is unknown are refused until
+    ``force``. Missing credentials stop the run before any request is made.
+    """
+    import dataclasses
+
+    from crosspost.ledger import Ledger
+
+    ledger = ledger or Ledger(plan.loaded.id)
+    with ledger.locked():
+        entries = ledger.entries()
+        earlier: dict[str, Result] = {}
+        for post in plan.posts:
+            entry = entries.get(post.platform)
+            if entry is None or force or entry.status == "failed":
+                continue
+            if entry.status == "published":
+                earlier[post.platform] = Result(
+                    post.platform,
+                    "published",
+                    entry.remote_id,
+                    entry.url,
+                    message=f"already published at {entry.at}; not sent again",
+                )
+            else:  # "unknown", or "sending" left behind by a run that was killed
+                earlier[post.platform] = Result(
+                    post.platform,
+                    "unknown",
+                    code="unknown",
+                    message=(
+                        f"an earlier run ({entry.at}) may or may not have published this "
+                        f"({entry.message or 'it was interrupted'}); check the account, and if "
+                        "the post is not there, publish again with --force"
+                    ),
+                )
+        todo = [p for p in plan.posts if p.platform not in earlier]
+        sub = dataclasses.replace(
+            plan,
+            posts=tuple(todo),
+            adapters={p.platform: plan.adapters[p.platform] for p in todo},
+        )
+        check_credentials(sub, environ)
+        for post in todo:
+            ledger.record(post.platform, "sending", post)
+        fresh = asyncio.run(_publish_all(sub, out, live, environ, transport, poll_interval))
+        for result, post in zip(fresh, todo, strict=True):
+            ledger.record(
+                post.platform,
+                result.status,
+                post,
+                remote_id=result.remote_id,
+                url=result.url,
+                message=result.message,
+            )
+    by_platform = {r.platform: r for r in fresh} | earlier
+    return [by_platform[p.platform] for p in plan.posts]
+
+
+async def _publish_all(
+    plan: Plan,
+    out: Console | None,
+    live: bool,
+    environ: Mapping[str, str] | None,
+    transport: httpx.AsyncBaseTransport | None,
+    poll_interval: float,
+) -> list[Result]:
+    from crosspost.api import Progress, new_client
+
+    if not plan.posts:
+        return []
+    async with new_client(transport=transport) as client:
+        if out is None:
+            return await publish_plan(
+                plan, client, progress=Progress(), environ=environ, poll_interval=poll_interval
+            )
+        from crosspost.cli._progress import LineProgress, LiveProgress
+
+        if live:
+            with LiveProgress(out) as shown:
+                return await publish_plan(
+                    plan, client, progress=shown, environ=environ, poll_interval=poll_interval
+                )
+        return await publish_plan(
+            plan, client, progress=LineProgress(out), environ=environ, poll_interval=poll_interval
+        )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -221,9 +222,12 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 
 @dataclass(frozen=True, slots=True)
 class _UrlRegexes:
-    url: _Pattern
-    ascii_domain: _Pattern
-    tco: _Pattern
+    url: _Pattern  # extractUrl.js
+    ascii_domain: _Pattern  # validAsciiDomain.js
+    tco: _Pattern  # validTcoUrl.js
+    before_char: _Pattern  # validUrlPrecedingChars.js without its ^
+    label_run: _Pattern  # a maximal run of domain-label characters followed by "."
+    protocol: _Pattern  # "http://" or "https://", any case
 
 
 def _js_ignorecase_class(ch: str) -> str:
@@ -275,8 +279,12 @@ def _url_regexes() -> _UrlRegexes:
     cctld = _tld_pattern(tlds["country"])
     punycode = r"(?:[xX][nN]--[\-0-9a-zA-Z]+)"  # validPunycode.js
     domain_char = f"[^{_PUNCT}{_SPACES}{_INVALID_CHARS}{_DIRECTIONAL}]"  # validDomainChars.js
-    subdomain = rf"(?:(?:{domain_char}(?:[_-]|{domain_char})*)?{domain_char}\.)"
-    domain_name = rf"(?:(?:{domain_char}(?:-|{domain_char})*)?{domain_char}\.)"
+    # validSubdomain.js / validDomainName.js spell a label "(?:C(?:[_-]|C)*)?C\." (C: a domain
+    # character). "C(?:[_-]*C)*+\." matches the same strings: a label must run up to the next
+    # "." and "." is no label character, so giving characters back can never help; the
+    # possessive "*+" just stops the engine from trying (linear instead of quadratic).
+    subdomain = rf"(?:{domain_char}(?:[_-]*{domain_char})*+\.)"
+    domain_name = rf"(?:{domain_char}(?:-*{domain_char})*+\.)"
     domain = f"(?:{subdomain}*{domain_name}(?:{gtld}|{cctld}|{punycode}))"  # validDomain.js
     # validGeneralUrlPathChars.js, validUrlBalancedParens.js, validUrlPathEndingChars.js,
     # validUrlPath.js: up to two levels of balanced parentheses (Wikipedia's /Primer_(film));
@@ -288,7 +296,8 @@ def _url_regexes() -> _UrlRegexes:
     query_char = r"[a-zA-Z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"  # validUrlQueryChars.js
     query_end = r"[a-zA-Z0-9\-_&=#/]"  # validUrlQueryEndingChars.js
     # validUrlPrecedingChars.js: no letter, digit, @, $ or # directly before a URL.
-    before = rf"(?:[^A-Za-z0-9@＠$#＃{_INVALID_CHARS}]|[{_DIRECTIONAL}]|^)"
+    before_char = rf"(?:[^A-Za-z0-9@＠$#＃{_INVALID_CHARS}]|[{_DIRECTIONAL}])"
+    before = rf"(?:{before_char}|^)"
     url = (  # extractUrl.js; groups: 1 before, 2 url, 3 protocol, 4 domain, 5 port, 6 path
         rf"({before})"
         rf"((https?://)?({domain})(?::([0-9]+))?(/{path}*)?(\?{query_char}*{query_end})?)"
@@ -298,7 +307,18 @@ def _url_regexes() -> _UrlRegexes:
     ascii_domain = rf"(?:[\-a-zA-Z0-9{_LATIN_ACCENTS}]+\.)+(?:{gtld}|{cctld}|{punycode})"
     # validTcoUrl.js: a t.co link ends after its slug (and an optional query string).
     tco = rf"[hH][tT][tT][pP][sS]?://[tT]\.[cC][oO]/([a-zA-Z0-9]+)(?:\?{query_char}*{query_end})?"
-    return _UrlRegexes(regex.compile(url), regex.compile(ascii_domain), regex.compile(tco))
+    # A domain character, "-" or "_": punct.js without "-" and "_" ("." stays out).
+    label_char = (
+        rf"[^!'#%&()*+,\\./:;<=>?@\[\]\^{{|}}~$" f"{_SPACES}{_INVALID_CHARS}{_DIRECTIONAL}]"
+    )
+    return _UrlRegexes(
+        url=regex.compile(url),
+        ascii_domain=regex.compile(ascii_domain),
+        tco=regex.compile(tco),
+        before_char=regex.compile(before_char),
+        label_run=regex.compile(rf"(?<!{label_char}){label_char}++(?=\.)"),
+        protocol=regex.compile(r"[hH][tT][tT][pP][sS]?://"),
+    )
 
 
 def _utf16_length(text: str) -> int:
@@ -330,13 +350,50 @@ def _is_valid_domain(domain: str, ascii_domain: _Pattern) -> bool:
     return True
 
 
+def _url_matches(text: str, rx: _UrlRegexes) -> Iterator[Any]:
+    """The matches ``rx.url.finditer(text)`` gives, trying the regex only where one can start.
+
+    finditer tries every position, and on text without spaces (CJK) every character may
+    precede a domain and begin one, each try scanning to the next ".": quadratic time. Here:
+    a match's first label (or its protocol) starts in a run of label characters that ends at
+    a "."; so only positions before such runs and protocols are tried, in order, each with the
+    same regex. And when the domain starting at ``s`` fails, one starting later in the same
+    label fails too (its label is a suffix: same end, same rest of the domain), unless an
+    "_" (allowed in subdomains only) lies between; those tries are skipped.
+    """
+    starts = [(m.start(), m.end()) for m in rx.label_run.finditer(text)]
+    starts += [(m.start(), -1) for m in rx.protocol.finditer(text)]
+    starts.sort()
+    pos = 0  # where finditer would search next
+    for first, dot in starts:
+        if dot < 0:  # a protocol: the match would begin with the character before it
+            if first - 1 >= pos or first == pos == 0:
+                m = rx.url.match(text, max(first - 1, 0))
+                if m:
+                    yield m
+                    pos = m.end()
+            continue
+        s = first if pos == 0 else max(first, pos + 1)
+        while s < dot:
+            m = rx.url.match(text, max(s - 1, 0))
+            if m:
+                yield m
+                pos = m.end()
+                s = pos + 1
+            elif text[s] in "_-" or (s > 0 and not rx.before_char.match(text, s - 1)):
+                s += 1  # no domain was tried from s
+            else:
+                underscore = text.rfind("_", s, dot)
+                s = dot if underscore < 0 else underscore + 1
+
+
 def _url_spans(text: str) -> list[tuple[int, int, str]]:
     """extractUrlsWithIndices.js with extractUrlsWithoutProtocol=true: (start, end, url)."""
     if "." not in text:  # every URL has a dot; upstream returns early the same way
         return []
     rx = _url_regexes()
     urls: list[list[Any]] = []
-    for m in rx.url.finditer(text):
+    for m in _url_matches(text, rx):
         before, url, protocol, domain, path = m.group(1, 2, 3, 4, 6)
         start, end = m.span(2)
         # isValidUrl(): the domain must survive IDNA, and protocol + URL fit in 4096 units.
@@ -427,7 +484,7 @@ def extract_cashtags(text: str) -> list[Entity]:
 
 
 def _remove_overlapping(entities: list[Entity]) -> list[Entity]:
-    """removeOverlappingEntities.js: sort by start (stably), drop any entity overlapping an earlier one."""
+    """removeOverlappingEntities.js: sort by start (stably); drop what overlaps an earlier one."""
     kept: list[Entity] = []
     for entity in sorted(entities, key=lambda e: e.start):
         if not kept or kept[-1].end <= entity.start:
@@ -472,7 +529,7 @@ def _weight_classes(config: TextConfig) -> tuple[tuple[_Pattern, int], ...]:
         if weight != config.default_weight and todo:
             pieces.setdefault(weight, []).extend(todo)
     return tuple(
-        (regex.compile("[" + "".join(rf"\U{a:08x}-\U{b:08x}" for a, b in spans) + "]"), w)
+        (regex.compile("[" + "".join(rf"\U{a:08x}-\U{b:08x}" for a, b in spans) + "]+"), w)
         for w, spans in pieces.items()
     )
 
@@ -481,7 +538,8 @@ def _code_point_weight(text: str, config: TextConfig) -> int:
     """Sum of the per-code-point weights of ``text`` (getCharacterWeight.js), unscaled."""
     total = len(text) * config.default_weight
     for pattern, weight in _weight_classes(config):
-        matched = len(text) - len(pattern.sub("", text))
+        # The patterns match runs, so Latin text with a few emoji is a handful of matches.
+        matched = sum(map(len, pattern.findall(text)))
         total += matched * (weight - config.default_weight)
     return total
 

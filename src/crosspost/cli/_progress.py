@@ -1,0 +1,96 @@
+"""Showing publish progress: a live rich display on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from crosspost.api import Progress
+from crosspost.cli._output import NAMES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+
+class LineProgress(Progress):
+    """One plain line per step and per finished upload: readable in cron mail and logs."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self._uploads: dict[tuple[str, str], list[float]] = {}
+
+    def step(self, platform: str, message: str) -> None:
+        """Print the step."""
+        self.out.print(f"{NAMES.get(platform, platform)}: {message}", highlight=False)
+
+    def upload_started(self, platform: str, name: str, total: int) -> None:
+        """Remember the start, to report the rate at the end."""
+        self._uploads[(platform, name)] = [total, 0, time.monotonic()]
+        self.step(platform, f"uploading {name} ({total / 1_000_000:,.1f} MB)")
+
+    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
+        """Print a line when the upload completes."""
+        state = self._uploads.get((platform, name))
+        if state is None:
+            return
+        state[1] += sent
+        if state[1] >= state[0]:
+            seconds = max(time.monotonic() - state[2], 1e-6)
+            self.step(platform, f"uploaded {name} ({state[0] / seconds / 1_000_000:,.1f} MB/s)")
+            del self._uploads[(platform, name)]
+
+
+class LiveProgress(Progress):
+    """A rich live display: a line per platform, a bar per upload with bytes and rate."""
+
+    def __init__(self, out: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TextColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
+        )
+
+        self.bars: RichProgress = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=out,
+            transient=False,
+        )
+        self._steps: dict[str, TaskID] = {}
+        self._uploads: dict[tuple[str, str], TaskID] = {}
+
+    def __enter__(self) -> LiveProgress:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+
+    def step(self, platform: str, message: str) -> None:
+        """Show the platform's current step."""
+        label = f"{NAMES.get(platform, platform)}: {message}"
+        task = self._steps.get(platform)
+        if task is None:
+            self._steps[platform] = self.bars.add_task(label, total=None)
+        else:
+            self.bars.update(task, description=label)
+
+    def upload_started(self, platform: str, name: str, total: int) -> None:
+        """Add a bar for the upload."""
+        self._uploads[(platform, name)] = self.bars.add_task(
+            f"  {NAMES.get(platform, platform)} ↑ {name}", total=total
+        )
+
+    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
+        """Advance the upload's bar."""
+        task = self._uploads.get((platform, name))
+        if task is not None:
+            self.bars.advance(task, sent)
