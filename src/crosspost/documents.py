@@ -67,8 +67,10 @@ def validation_problems(
     problems = []
     for err in exc.errors(include_url=False):
         loc = [str(part) for part in err["loc"]]
-        path = _dotted([*([prefix] if prefix else []), *loc])
         kind = err["type"]
+        # An unknown key is reported at the table that holds it, not as a path of its own.
+        shown = loc[:-1] if kind == "extra_forbidden" else loc
+        path = _dotted([*([prefix] if prefix else []), *shown])
         if kind == "extra_forbidden":
             known = _known_keys(model, err["loc"][:-1])
             close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)

@@ -35,7 +35,7 @@ def console(stderr: bool = False) -> Console:
     """The rich console for stdout or stderr."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False)
 
 
 def human(json_mode: bool) -> Console:
@@ -55,7 +55,8 @@ def error(message: str) -> None:
 
     out = console(stderr=True)
     for line in redact(message).splitlines() or [""]:
-        out.print(Text("error: ", style="bold red") + Text(line))
+        # soft_wrap: one problem stays one line, however narrow the terminal (cron, grep).
+        out.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True)
 
 
 def show_plan(plan: Plan, out: Console) -> None:
@@ -152,4 +153,4 @@ def show_results(results: list[Result], out: Console) -> None:
             line += Text(f"{label}: {redact(result.message or '')}")
             if result.retryable:
                 line += Text(" (trying again later may work)", style="dim")
-        out.print(line)
+        out.print(line, soft_wrap=True)

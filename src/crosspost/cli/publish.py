@@ -57,7 +57,7 @@ def publish(
         )
         if json:
             print_json({"announcement": plan.loaded.id, "due": due.isoformat(), "results": []})
-        out.print(message)
+        out.print(message, soft_wrap=True)
         return
     from crosspost.publishing import run
 

@@ -37,6 +37,6 @@ def validate(
                     error(f"{path}: {platform}: {problem}")
             continue
         names = ", ".join(p.platform for p in plan.posts)
-        out.print(Text(f"✓ {path}: ready for {names}", style="green"))
+        out.print(Text(f"✓ {path}: ready for {names}", style="green"), soft_wrap=True)
     if failed:
         raise typer.Exit(2)
