@@ -9,8 +9,9 @@ The rules every adapter follows through ``Api.call``:
 * ``Api.call`` is for steps that are safe to repeat (an upload, a chunk, a
   status poll, a token refresh: repeating it cannot post twice); they are
   retried with backoff on transient faults and 429s.
-* ``Api.create`` is for the final call that publishes. It is retried only when the platform certainly did not act on
-  it: the connection was refused, or the platform answered 429. After a
+* ``Api.create`` is for the final call that publishes. It is retried only
+  when the platform certainly did not act on it: the connection was refused,
+  or the platform answered 429. After a
   timeout, a dropped connection or a 5xx, its outcome is *unknown*: it may
   have landed, so it is never sent again (``UnknownOutcomeError``).
 * No raw httpx exception escapes: each becomes a ``PlatformError`` subclass.
@@ -117,17 +118,20 @@ class Api:
         ok: tuple[int, ...] = (200, 201),
         content: ContentFactory | None = None,
         rebased: bool = False,
+        attempts: int = SAFE_ATTEMPTS,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send a request that is safe to repeat; retried on transient faults and 429s.
 
         Returns the response when its status is in ``ok``. ``content`` makes the
         body anew for each attempt. URLs the platform handed us (an upload URL)
-        are rebased too unless ``rebased`` says they already are.
+        are rebased too unless ``rebased`` says they already are. ``attempts=1``
+        sends once (a caller that resumes by asking the platform, like a resumable
+        upload, decides itself what to send again).
         """
         target = url if rebased else self.url(url)
         async for attempt in stamina.retry_context(
-            on=_backoff, attempts=SAFE_ATTEMPTS, timeout=None, wait_max=30.0
+            on=_backoff, attempts=attempts, timeout=None, wait_max=30.0
         ):
             with attempt:
                 return await self._once(method, target, ok, content, safe=True, **kwargs)
@@ -223,15 +227,23 @@ def _create_backoff(exc: Exception) -> bool | float:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds the platform asked us to wait: ``Retry-After`` or ``x-rate-limit-reset``."""
-    value = response.headers.get("retry-after")
-    if value and value.strip().isdigit():
-        return float(value)
-    reset = response.headers.get("x-rate-limit-reset")
-    if reset and reset.strip().isdigit():
-        import time
+    """Seconds the platform asked us to wait, from the headers it sends.
 
-        return max(float(reset) - time.time(), 0.0)
+    ``Retry-After`` (seconds) first; then X's resets (epoch seconds) for whichever
+    window is used up: the 15-minute ``x-rate-limit-*`` or the 24-hour
+    ``x-user-limit-24hour-*`` / ``x-app-limit-24hour-*`` caps.
+    """
+    import time
+
+    headers = response.headers
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
+        reset = headers.get(f"{prefix}-reset", "").strip()
+        remaining = headers.get(f"{prefix}-remaining", "").strip()
+        if reset.isdigit() and (remaining == "0" or (prefix == "x-rate-limit" and not remaining)):
+            return max(float(reset) - time.time(), 0.0)
     return None
 
 

@@ -47,8 +47,10 @@ def platforms_for(
 ) -> tuple[str, ...]:
     """The platforms this run publishes to: targets, enabled ones, ``--platform`` choices."""
     chosen = [registry.canonical(name) for name in only]
+    candidates = list(registry.builtin_names())
+    candidates += [name for name in config.platforms if name not in candidates]
     enabled = [
-        name for name in registry.names() if (s := config.for_platform(name)) is None or s.enabled
+        name for name in candidates if (s := config.for_platform(name)) is None or s.enabled
     ]
     base = list(loaded.targets) if loaded.targets is not None else enabled
     disabled = [name for name in base if name not in enabled]
@@ -65,7 +67,9 @@ def platforms_for(
                 f"(targets: {', '.join(base) or 'none'})"
             )
         base = [name for name in base if name in chosen]
-    return tuple(name for name in registry.names() if name in base)
+    builtin = registry.builtin_names()
+    order = list(builtin) + sorted(set(base) - set(builtin))
+    return tuple(name for name in order if name in base)
 
 
 def build(loaded: Loaded, config: Configuration, only: Sequence[str] = ()) -> Plan:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from crosspost.credentials import Credentials
-from crosspost.errors import CredentialsError, PlatformError, UnknownOutcomeError
+from crosspost.errors import (
+    AnnouncementError,
+    CredentialsError,
+    PlatformError,
+    Problem,
+    UnknownOutcomeError,
+)
 from crosspost.planning import Plan
 from crosspost.redaction import redact
 
@@ -146,6 +152,9 @@ def run(
 
     from crosspost.ledger import Ledger
 
+    if plan.problems:
+        lines = [f"{name}: {problem}" for name, found in plan.problems.items() for problem in found]
+        raise AnnouncementError([Problem(str(plan.loaded.source), line) for line in lines])
     ledger = ledger or Ledger(plan.loaded.id)
     with ledger.locked():
         entries = ledger.entries()

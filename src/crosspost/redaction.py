@@ -8,11 +8,11 @@ platform's echo of our request, in an exception message.
 
 from __future__ import annotations
 
-import regex
+import re
 
 _SECRETS: set[str] = set()
 # Query parameters that carry secrets in the platforms' documented URLs.
-_SECRET_PARAMS = regex.compile(
+_SECRET_PARAMS = re.compile(
     r"(?i)\b(access_token|client_secret|refresh_token|upload_token|fb_exchange_token|code)=[^&\s\"']+"
 )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from crosspost.errors import ConfigError
@@ -36,23 +35,38 @@ ENTRY_POINT_GROUP = "crosspost.adapters"
 
 
 @cache
-def _known() -> dict[str, str]:
-    known = dict(BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        known.setdefault(ep.name, ep.value)  # a plugin cannot replace a built-in
-    return known
+def _plugins() -> dict[str, str]:
+    """Third-party adapters from entry points; read only when a name is not built in
+    (scanning installed distributions costs start-up time on every run)."""
+    from importlib.metadata import entry_points
+
+    builtin = dict(BUILTIN)
+    return {
+        ep.name: ep.value
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+        if ep.name not in builtin  # a plugin cannot replace a built-in
+    }
+
+
+def _target(name: str) -> str | None:
+    return dict(BUILTIN).get(name) or _plugins().get(name)
+
+
+def builtin_names() -> tuple[str, ...]:
+    """The built-in platform names, in publishing order."""
+    return tuple(name for name, _ in BUILTIN)
 
 
 def names() -> tuple[str, ...]:
-    """Every known platform name, built-ins first."""
-    return tuple(_known())
+    """Every known platform name: the built-ins, then installed plugins."""
+    return builtin_names() + tuple(_plugins())
 
 
 def canonical(name: str) -> str:
     """The platform's canonical name (``x`` → ``twitter``); ConfigError lists the known ones."""
     key = name.strip().lower()
     key = ALIASES.get(key, key)
-    if key not in _known():
+    if _target(key) is None:
         raise ConfigError(
             f"unknown platform '{name}'; known platforms: {', '.join(names())} (x = twitter)"
         )
@@ -62,7 +76,9 @@ def canonical(name: str) -> str:
 @cache
 def adapter_class(name: str) -> type[Adapter]:
     """The adapter class for a platform, imported on first use."""
-    module_name, _, class_name = _known()[canonical(name)].partition(":")
+    target = _target(canonical(name))
+    assert target is not None  # canonical() raised for unknown names
+    module_name, _, class_name = target.partition(":")
     cls: type[Adapter] = getattr(importlib.import_module(module_name), class_name)
     return cls
 
