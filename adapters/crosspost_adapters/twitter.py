@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import regex
+from pydantic import Field
 
 from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, over_size
 from crosspost.config import PlatformSettings
@@ -35,6 +36,12 @@ class TwitterSettings(PlatformSettings):
     #: Self-serve tiers may refuse replies (Feb 2026); with False a thread is
     #: refused at validate time instead of failing half-way.
     threads_allowed: bool = True
+    #: Bytes per APPEND of a chunked (video) upload. v1.1 capped a chunk at 5 MB;
+    #: the v2 spec states no limit (UNVERIFIED), so stay at or under 5 MiB.
+    chunk_size: int = Field(default=4 * 1024 * 1024, ge=1024, le=5 * 1024 * 1024)
+    #: ``media_category`` of a video upload. X's docs give the 512 MB video size
+    #: for ``amplify_video``; which one a plain post needs is UNVERIFIED.
+    video_category: str = Field(default="tweet_video", pattern=r"^(tweet_video|amplify_video)$")
 
 
 class TwitterOptions(Overrides):
@@ -98,12 +105,12 @@ class TwitterAdapter(Adapter):
                 problems.append(f"contains U+{ord(bad[0]):04X}, a character X refuses")
                 break
         settings = self.settings
-        if len(post.parts) > 1 and isinstance(settings, TwitterSettings):
-            if not settings.threads_allowed:
-                problems.append(
-                    "the text needs a thread, but threads_allowed = false in the config: "
-                    "shorten the text or set thread = false to trim it"
-                )
+        threads_off = isinstance(settings, TwitterSettings) and not settings.threads_allowed
+        if len(post.parts) > 1 and threads_off:
+            problems.append(
+                "the text needs a thread, but threads_allowed = false in the config: "
+                "shorten the text or set thread = false to trim it"
+            )
         return dataclasses.replace(post, problems=tuple(problems))
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:

@@ -1,0 +1,636 @@
+"""A strict fake of X API v2's posting and media endpoints (platform-apis.md §1 and §6.2).
+
+Real paths, real validation and real error shapes: RFC 7807 problems
+(``{"title", "detail", "type", "status"}``, 400s with ``errors[].message``),
+``x-rate-limit-*`` headers on every answer, the 403 duplicate-content refusal,
+the Feb 2026 self-serve reply restriction (``self_replies_allowed=False``), and
+media that must be uploaded, finalized and processed before a post can use it.
+
+Uploads keep sizes, not bytes (plus the first bytes of a file, to sniff its
+type), so a 1 GiB benchmark upload goes through in constant memory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from crosspost.twittertext import weighted_length
+from tests.fakes.base import FakePlatform, Handler, body_json
+
+PROBLEMS = "https://api.x.com/2/problems"
+#: openapi.json CreatePostsRequest: ``additionalProperties: false``.
+TWEET_FIELDS = {
+    "text",
+    "media",
+    "reply",
+    "reply_settings",
+    "quote_tweet_id",
+    "poll",
+    "made_with_ai",
+    "paid_partnership",
+    "community_id",
+    "share_with_followers",
+    "nullcast",
+    "for_super_followers_only",
+    "geo",
+    "edit_options",
+    "direct_message_deep_link",
+    "card_uri",
+}
+MEDIA_TYPES = {
+    "video/mp4",
+    "video/webm",
+    "video/mp2t",
+    "video/quicktime",
+    "image/jpeg",
+    "image/gif",
+    "image/png",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "text/srt",
+    "text/vtt",
+    "image/pjpeg",
+    "model/gltf-binary",
+    "model/vnd.usdz+zip",
+}
+CATEGORIES = {
+    "tweet_image",
+    "tweet_video",
+    "tweet_gif",
+    "amplify_video",
+    "dm_image",
+    "dm_video",
+    "dm_gif",
+    "subtitles",
+}
+MAX_TOTAL_BYTES = 17_179_869_184  # openapi.json initialize total_bytes maximum
+IMAGE_BYTES = 5_000_000  # X media best practices: images up to 5 MB
+GIF_BYTES = 15_000_000
+ID_PATTERN = re.compile(r"^[0-9]{1,19}$")
+DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+REPLY_REFUSED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or "
+    "otherwise engaged by the author of the post you are replying to."
+)
+#: Requests per 15 minutes per user (xdocs x-api/fundamentals/rate-limits.mdx, 2026).
+RATE_LIMITS = {"tweets": 100, "upload": 500, "chunked": 1875, "status": 1000, "metadata": 500}
+WINDOW = 15 * 60
+
+
+@dataclass
+class Tweet:
+    """A post the fake created."""
+
+    id: str
+    text: str
+    media_ids: list[str]
+    reply_to: str | None
+    author: str
+
+
+@dataclass
+class Media:
+    """An upload: its declared size, the sizes of its segments, and its processing state."""
+
+    id: str
+    owner: str
+    category: str
+    media_type: str | None
+    total_bytes: int | None
+    segments: dict[int, int] = field(default_factory=dict)  # segment_index -> byte count
+    heads: dict[int, bytes] = field(default_factory=dict)  # first bytes of early segments
+    finalized: bool = False
+    state: str | None = None  # None (no processing), pending, in_progress, succeeded, failed
+    polls: int = 0
+    error: str | None = None
+    expires_at: float = 0.0
+    alt_text: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes received so far."""
+        return sum(self.segments.values())
+
+    @property
+    def head(self) -> bytes:
+        """The file's first 32 bytes, to sniff its type (segments may be tiny in tests)."""
+        return b"".join(self.heads[i] for i in sorted(self.heads))[:32]
+
+    @property
+    def kind(self) -> str:
+        """photo, gif or video, as X decides what may be mixed in one post."""
+        if self.category.endswith("gif") or self.media_type == "image/gif":
+            return "gif"
+        if self.category.endswith("video") or (self.media_type or "").startswith("video/"):
+            return "video"
+        return "photo"
+
+    @property
+    def key(self) -> str:
+        """The ``media_key``: a type prefix (3 photo, 7 video, 16 GIF) and the id."""
+        return f"{ {'photo': 3, 'video': 7, 'gif': 16}[self.kind] }_{self.id}"
+
+
+def problem(
+    status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any
+) -> dict[str, Any]:
+    """An RFC 7807 problem object as X sends it."""
+    return {"title": title, "detail": detail, "type": kind, "status": status, **extra}
+
+
+def invalid(message: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    """X's 400 for a bad request: a generic detail, the reasons in ``errors``."""
+    return 400, {
+        "errors": [{"parameters": parameters, "message": message}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": f"{PROBLEMS}/invalid-request",
+    }
+
+
+def forbidden(detail: str) -> tuple[int, dict[str, Any]]:
+    """X's 403 problem (duplicate content, reply refused)."""
+    return 403, problem(403, "Forbidden", detail)
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type of an image or video by its magic number."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"BM"):
+        return "image/bmp"
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    return None
+
+
+def parse_multipart(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]] | None:
+    """Fields and files of a multipart/form-data body, or None when it is malformed.
+
+    A byte-exact parser (``bytes.find`` on the boundary): fast on 5 MiB chunks
+    and faithful to binary content.
+    """
+    ctype = request.headers.get("content-type", "")
+    match = re.match(r'multipart/form-data;.*\bboundary="?([^";]+)"?', ctype)
+    if not match:
+        return None
+    delimiter = b"--" + match[1].encode("latin-1")
+    body = request.content
+    if not body.startswith(delimiter):
+        return None
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    pos = len(delimiter)
+    while body[pos : pos + 2] != b"--":
+        if body[pos : pos + 2] != b"\r\n":
+            return None
+        header_end = body.find(b"\r\n\r\n", pos + 2)
+        if header_end < 0:
+            return None
+        headers = body[pos + 2 : header_end].decode("latin-1")
+        end = body.find(b"\r\n" + delimiter, header_end + 4)
+        if end < 0:
+            return None
+        data = body[header_end + 4 : end]
+        disposition = re.search(r"(?im)^content-disposition:\s*form-data(.*)$", headers)
+        if not disposition:
+            return None
+        name = re.search(r'\bname="([^"]*)"', disposition[1])
+        if not name:
+            return None
+        if re.search(r"\bfilename=", disposition[1]):
+            files[name[1]] = data
+        else:
+            fields[name[1]] = data.decode("utf-8")
+        pos = end + 2 + len(delimiter)
+    return fields, files
+
+
+class FakeTwitter(FakePlatform):
+    """X API v2: ``/2/tweets``, the media upload endpoints, STATUS and alt text.
+
+    ``token`` is the one valid OAuth 2.0 user token. ``max_length`` is 280 (set
+    it higher for Premium). ``processing_polls`` STATUS polls finish processing
+    a video or GIF; ``processing_error`` makes processing fail with that
+    message. ``self_replies_allowed=False`` refuses replies as the Feb 2026
+    self-serve restriction does.
+    """
+
+    name = "twitter"
+
+    def __init__(
+        self,
+        token: str = "x-user-token",
+        *,
+        user_id: str = "1492014720000000000",
+        max_length: int = 280,
+        self_replies_allowed: bool = True,
+        processing_polls: int = 2,
+        processing_error: str | None = None,
+        max_chunk_bytes: int = 5 * 1024 * 1024,
+        max_video_bytes: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.user_id = user_id
+        self.max_length = max_length
+        self.self_replies_allowed = self_replies_allowed
+        self.processing_polls = processing_polls
+        self.processing_error = processing_error
+        self.max_chunk_bytes = max_chunk_bytes
+        # None: no size cap, so a 1 GiB benchmark upload passes (X's is 512 MB).
+        self.max_video_bytes = max_video_bytes
+        self.clock = clock
+        self.rate_limits = dict(RATE_LIMITS)
+        self.tweets: list[Tweet] = []
+        self.media: dict[str, Media] = {}
+        self._used: dict[str, tuple[float, int]] = {}  # bucket -> (window start, requests)
+        self._next_id = 1880028106020515840
+        self.route("POST", r"/2/tweets", self._guard("tweets", self._create_tweet))
+        self.route("POST", r"/2/media/upload", self._guard("upload", self._upload))
+        self.route("GET", r"/2/media/upload", self._guard("status", self._status))
+        self.route("POST", r"/2/media/upload/initialize", self._guard("chunked", self._initialize))
+        self.route(
+            "POST",
+            r"/2/media/upload/(?P<media_id>[^/]+)/append",
+            self._guard("chunked", self._append),
+        )
+        self.route(
+            "POST",
+            r"/2/media/upload/(?P<media_id>[^/]+)/finalize",
+            self._guard("chunked", self._finalize),
+        )
+        self.route("POST", r"/2/media/metadata", self._guard("metadata", self._metadata))
+
+    # -- what tests look at --------------------------------------------------
+
+    def tweet(self, tweet_id: str) -> Tweet:
+        """The created post with this id."""
+        return next(t for t in self.tweets if t.id == tweet_id)
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def _guard(self, bucket: str, handler: Callable[..., tuple[int, Any]]) -> Handler:
+        """Bearer check, per-user rate limit and ``x-rate-limit-*`` headers around a handler."""
+
+        def guarded(request: httpx.Request, **groups: str) -> httpx.Response:
+            now = self.clock()
+            start, used = self._used.get(bucket, (now, 0))
+            if now - start >= WINDOW:
+                start, used = now, 0
+            limit = self.rate_limits[bucket]
+            headers = {
+                "x-rate-limit-limit": str(limit),
+                "x-rate-limit-reset": str(int(start + WINDOW)),
+            }
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                headers["x-rate-limit-remaining"] = str(max(limit - used, 0))
+                return self._json(401, problem(401, "Unauthorized", "Unauthorized"), headers)
+            if used >= limit:
+                headers["x-rate-limit-remaining"] = "0"
+                return self._json(
+                    429,
+                    problem(
+                        429,
+                        "Too Many Requests",
+                        "Too Many Requests",
+                        f"{PROBLEMS}/rate-limit-exceeded",
+                    ),
+                    headers,
+                )
+            self._used[bucket] = (start, used + 1)
+            headers["x-rate-limit-remaining"] = str(limit - used - 1)
+            status, payload = handler(request, **groups)
+            return self._json(status, payload, headers)
+
+        return guarded
+
+    @staticmethod
+    def _json(status: int, payload: Any, headers: dict[str, str]) -> httpx.Response:
+        kind = "application/problem+json" if status >= 400 else "application/json"
+        response = httpx.Response(status, json=payload, headers=headers)
+        response.headers["content-type"] = kind
+        return response
+
+    def not_found(self, request: httpx.Request, method_mismatch: bool) -> httpx.Response:
+        """X's problem answer for an unknown path or method."""
+        status = 405 if method_mismatch else 404
+        title = "Method Not Allowed" if method_mismatch else "Not Found Error"
+        return self._json(status, problem(status, title, f"{request.url.path}: no such route"), {})
+
+    def _owned(self, media_id: str) -> Media | None:
+        media = self.media.get(media_id)
+        return media if media is not None and media.owner == self.user_id else None
+
+    # -- media -------------------------------------------------------------------
+
+    def _upload(self, request: httpx.Request) -> tuple[int, Any]:
+        """One-shot upload: multipart ``media`` + ``media_category``."""
+        parsed = parse_multipart(request)
+        if parsed is None:
+            return invalid("The request body must be multipart/form-data with a media field.")
+        fields, files = parsed
+        category = fields.get("media_category")
+        if category is None:
+            return invalid("$.media_category: is missing but it is required", media_category=[])
+        if category not in CATEGORIES:
+            return invalid(
+                f"$.media_category: does not have a value in the enumeration {sorted(CATEGORIES)}",
+                media_category=[category],
+            )
+        data = files.get("media")
+        if data is None:
+            return invalid("$.media: is missing but it is required", media=[])
+        mime = sniff(data[:32])
+        if category in ("tweet_video", "amplify_video", "dm_video"):
+            return invalid("Videos must be uploaded with the chunked upload endpoints.")
+        if mime is None or not mime.startswith("image/"):
+            return invalid("media type unrecognized.")
+        if category.endswith("gif") and mime != "image/gif":
+            return invalid("media type unrecognized.")
+        limit = GIF_BYTES if mime == "image/gif" else IMAGE_BYTES
+        if len(data) > limit:
+            return invalid(f"File size exceeds {limit} bytes.")
+        media = Media(
+            self._new_id(),
+            self.user_id,
+            category,
+            mime,
+            len(data),
+            segments={0: len(data)},
+            heads={0: data[:32]},
+            finalized=True,
+        )
+        self.media[media.id] = media
+        media.expires_at = self.clock() + 86400
+        if media.kind == "gif":  # animated GIFs are transcoded: processed asynchronously
+            media.state = "pending"
+        return 200, {"data": self._describe(media, image_type=mime)}
+
+    def _describe(self, media: Media, **extra: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": media.id,
+            "media_key": media.key,
+            "size": media.size,
+            "expires_after_secs": max(int(media.expires_at - self.clock()), 0),
+        }
+        if "image_type" in extra and media.kind == "photo":
+            data["image"] = {"image_type": extra["image_type"], "w": 1200, "h": 675}
+        if media.state is not None:
+            info: dict[str, Any] = {"state": media.state}
+            if media.state in ("pending", "in_progress"):
+                info["check_after_secs"] = 1
+            if media.state == "in_progress":
+                info["progress_percent"] = 50
+            if media.state == "succeeded":
+                info["progress_percent"] = 100
+            if media.state == "failed":
+                info["error"] = {"code": 1, "name": "InvalidMedia", "message": media.error}
+            data["processing_info"] = info
+        return data
+
+    def _initialize(self, request: httpx.Request) -> tuple[int, Any]:
+        """Chunked upload, step 1: JSON ``media_type``, ``total_bytes``, ``media_category``."""
+        body = body_json(request)
+        if not isinstance(body, dict):
+            return invalid("The request body must be a JSON object.")
+        unknown = set(body) - {
+            "media_type",
+            "total_bytes",
+            "media_category",
+            "additional_owners",
+            "shared",
+        }
+        if unknown:
+            return invalid(
+                f"$.{sorted(unknown)[0]}: is not defined in the schema and the "
+                "schema does not allow additional properties"
+            )
+        media_type = body.get("media_type")
+        if media_type not in MEDIA_TYPES:
+            return invalid(
+                f"$.media_type: does not have a value in the enumeration {sorted(MEDIA_TYPES)}",
+                media_type=[str(media_type)],
+            )
+        total = body.get("total_bytes")
+        if (
+            isinstance(total, bool)
+            or not isinstance(total, int)
+            or not 0 < total <= MAX_TOTAL_BYTES
+        ):
+            return invalid(
+                f"$.total_bytes: must be an integer from 1 to {MAX_TOTAL_BYTES}",
+                total_bytes=[str(total)],
+            )
+        category = body.get("media_category", "tweet_video")
+        if category not in CATEGORIES:
+            return invalid(
+                f"$.media_category: does not have a value in the enumeration {sorted(CATEGORIES)}",
+                media_category=[str(category)],
+            )
+        media = Media(self._new_id(), self.user_id, category, media_type, total)
+        if media.kind == "video" and self.max_video_bytes and total > self.max_video_bytes:
+            return invalid(f"File size exceeds {self.max_video_bytes} bytes.")
+        if (media.kind == "photo" and total > IMAGE_BYTES) or (
+            media.kind == "gif" and total > GIF_BYTES
+        ):
+            return invalid("File size exceeds the limit for this media category.")
+        media.expires_at = self.clock() + 86400
+        self.media[media.id] = media
+        return 200, {"data": {"id": media.id, "media_key": media.key, "expires_after_secs": 86400}}
+
+    def _append(self, request: httpx.Request, media_id: str) -> tuple[int, Any]:
+        """Chunked upload, step 2: multipart ``media`` (a chunk) and ``segment_index``."""
+        media = self._owned(media_id)
+        if media is None or media.total_bytes is None:
+            return invalid("$.id: media not found, or not uploaded by this user", id=[media_id])
+        if media.finalized:
+            return invalid("Segments cannot be appended after the upload is finalized.")
+        parsed = parse_multipart(request)
+        if parsed is None:
+            return invalid("The request body must be multipart/form-data with a media field.")
+        fields, files = parsed
+        raw = fields.get("segment_index")
+        if raw is None or not raw.isdigit() or not 0 <= int(raw) <= 999:
+            return invalid(
+                "$.segment_index: must be an integer from 0 to 999", segment_index=[str(raw)]
+            )
+        index = int(raw)
+        # Segments arrive in order; a re-sent index replaces the earlier one (a
+        # retried chunk), but one that skips ahead leaves a hole X cannot fill.
+        if index > len(media.segments):
+            return invalid(
+                f"segment_index {index} leaves a gap: expected at most {len(media.segments)}",
+                segment_index=[raw],
+            )
+        chunk = files.get("media")
+        if chunk is None:
+            return invalid("$.media: is missing but it is required", media=[])
+        if len(chunk) > self.max_chunk_bytes:
+            return invalid(f"Segment size exceeds {self.max_chunk_bytes} bytes.")
+        media.segments[index] = len(chunk)
+        if index < 32:
+            media.heads[index] = chunk[:32]
+        return 200, {"data": {"expires_at": int(media.expires_at)}}
+
+    def _finalize(self, request: httpx.Request, media_id: str) -> tuple[int, Any]:
+        """Chunked upload, step 3: the sizes must add up; video processing starts."""
+        media = self._owned(media_id)
+        if media is None or media.total_bytes is None:
+            return invalid("$.id: media not found, or not uploaded by this user", id=[media_id])
+        if media.finalized:  # a repeated FINALIZE reports the current state
+            return 200, {"data": self._describe(media)}
+        if media.size != media.total_bytes:
+            return invalid(
+                f"File size mismatch: received {media.size} bytes, "
+                f"declared total_bytes {media.total_bytes}."
+            )
+        media.finalized = True
+        media.expires_at = self.clock() + 86400
+        declared = media.media_type or ""
+        found = sniff(media.head)
+        if media.kind in ("video", "gif"):
+            media.state = "pending"
+            if found is None or found.split("/")[0] != declared.split("/")[0]:
+                media.error = "Unsupported media format: the file is not a video."
+        return 200, {"data": self._describe(media)}
+
+    def _status(self, request: httpx.Request) -> tuple[int, Any]:
+        """``GET /2/media/upload?command=STATUS&media_id=``: processing advances per poll."""
+        params = request.url.params
+        if params.get("command") != "STATUS":
+            return invalid("$.command: must be STATUS", command=[params.get("command", "")])
+        media_id = params.get("media_id", "")
+        media = self._owned(media_id)
+        if media is None or not media.finalized:
+            return invalid("$.media_id: media not found or not finalized", media_id=[media_id])
+        if media.state in ("pending", "in_progress"):
+            media.polls += 1
+            if media.polls >= self.processing_polls:
+                error = media.error or self.processing_error
+                media.state = "failed" if error else "succeeded"
+                media.error = error
+            else:
+                media.state = "in_progress"
+        return 200, {"data": self._describe(media)}
+
+    def _metadata(self, request: httpx.Request) -> tuple[int, Any]:
+        """``POST /2/media/metadata``: alt text up to 1,000 characters."""
+        body = body_json(request)
+        if not isinstance(body, dict) or set(body) - {"id", "metadata"}:
+            return invalid("The request body must be {id, metadata}.")
+        media = self._owned(str(body.get("id")))
+        if media is None:
+            return invalid("$.id: media not found", id=[str(body.get("id"))])
+        metadata = body.get("metadata")
+        alt = metadata.get("alt_text") if isinstance(metadata, dict) else None
+        text = alt.get("text") if isinstance(alt, dict) else None
+        if not isinstance(text, str) or not 0 < len(text) <= 1000:
+            return invalid("$.metadata.alt_text.text: must be 1 to 1000 characters")
+        media.alt_text = text
+        return 200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": text}}}}
+
+    # -- posts -----------------------------------------------------------------
+
+    def _create_tweet(self, request: httpx.Request) -> tuple[int, Any]:
+        """``POST /2/tweets``: schema, length, media, replies, duplicates; 201 on success."""
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return invalid("The request body must be JSON (Content-Type: application/json).")
+        body = body_json(request)
+        if not isinstance(body, dict):
+            return invalid("The request body is not valid JSON.")
+        unknown = sorted(set(body) - TWEET_FIELDS)
+        if unknown:
+            return invalid(
+                f"$.{unknown[0]}: is not defined in the schema and the schema does "
+                "not allow additional properties"
+            )
+        text = body.get("text")
+        media_ids = self._check_media_field(body.get("media"))
+        if isinstance(media_ids, tuple):
+            return media_ids
+        if text is None and not media_ids:
+            return invalid("$.text: is required unless media is provided")
+        if text is not None and not isinstance(text, str):
+            return invalid("$.text: expected type: String", text=[str(text)])
+        text = text or ""
+        if weighted_length(text) > self.max_length:
+            return invalid(
+                "Your Tweet text is too long. For more information on how X "
+                "determines text length see https://github.com/twitter/twitter-text."
+            )
+        refused = self._check_media(media_ids)
+        if refused is not None:
+            return refused
+        reply_to = None
+        reply = body.get("reply")
+        if reply is not None:
+            if not isinstance(reply, dict) or set(reply) - {
+                "in_reply_to_tweet_id",
+                "exclude_reply_user_ids",
+            }:
+                return invalid("$.reply: is not a valid reply object")
+            reply_to = reply.get("in_reply_to_tweet_id")
+            if not isinstance(reply_to, str) or not ID_PATTERN.match(reply_to):
+                return invalid("$.reply.in_reply_to_tweet_id: does not match ^[0-9]{1,19}$")
+            parent = next((t for t in self.tweets if t.id == reply_to), None)
+            if parent is None:
+                return forbidden(
+                    "You attempted to reply to a Tweet that is deleted or not visible to you."
+                )
+            if not self.self_replies_allowed:
+                return forbidden(REPLY_REFUSED)
+        # X refuses the same text again from the same account (media do not make it new).
+        if text and any(t.text == text and t.author == self.user_id for t in self.tweets):
+            return forbidden(DUPLICATE)
+        tweet = Tweet(self._new_id(), text, media_ids, reply_to, self.user_id)
+        self.tweets.append(tweet)
+        return 201, {"data": {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}}
+
+    def _check_media_field(self, media: Any) -> list[str] | tuple[int, Any]:
+        if media is None:
+            return []
+        if not isinstance(media, dict) or set(media) - {"media_ids", "tagged_user_ids"}:
+            return invalid("$.media: is not a valid media object")
+        ids = media.get("media_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 4:
+            return invalid("$.media.media_ids: must have 1 to 4 items")
+        if not all(isinstance(i, str) and ID_PATTERN.match(i) for i in ids):
+            return invalid("$.media.media_ids: each item must match ^[0-9]{1,19}$")
+        return list(ids)
+
+    def _check_media(self, media_ids: list[str]) -> tuple[int, Any] | None:
+        kinds = []
+        for media_id in media_ids:
+            media = self._owned(media_id)
+            if media is None or not media.finalized:
+                return invalid("Your media IDs are invalid.", media_ids=media_ids)
+            if media.state not in (None, "succeeded"):
+                return invalid("Your media IDs are invalid.", media_ids=media_ids)
+            if media.expires_at <= self.clock():
+                return invalid("Your media IDs are invalid.", media_ids=media_ids)
+            kinds.append(media.kind)
+        if len(kinds) > 1 and set(kinds) != {"photo"}:
+            # Up to 4 photos, or 1 GIF, or 1 video: never mixed (X media introduction).
+            return invalid("Your media IDs are invalid.", media_ids=media_ids)
+        return None
