@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field, field_validator
+
 from crosspost import hashtags
 from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published
 from crosspost.config import PlatformSettings
@@ -29,6 +31,9 @@ TAGS_TOTAL = 500
 #: 15 (YouTube hashtag policy; the current number is UNVERIFIED).
 HASHTAGS_WARN = 15
 HASHTAGS_MAX = 60
+#: Upload chunks: a multiple of 256 KiB (resumable upload protocol); 8 MiB by default.
+CHUNK_UNIT = 256 * 1024
+CHUNK_DEFAULT = 8 * 1024 * 1024
 
 
 class YouTubeSettings(PlatformSettings):
@@ -39,6 +44,21 @@ class YouTubeSettings(PlatformSettings):
     category_id: str = "22"  # People & Blogs
     notify_subscribers: bool = True
     made_for_kids: bool = False
+    #: snippet.defaultLanguage (a BCP-47 code such as "id"); not sent when unset.
+    default_language: str | None = None
+    #: Bytes per upload request. Every chunk but the last must be a multiple of
+    #: 256 KiB (resumable upload protocol); bigger chunks mean fewer requests,
+    #: smaller ones less to send again after a dropped connection.
+    chunk_size: int = Field(default=CHUNK_DEFAULT, gt=0)
+
+    @field_validator("chunk_size")
+    @classmethod
+    def _whole_chunks(cls, value: int) -> int:
+        if value % CHUNK_UNIT:
+            raise ValueError(
+                f"must be a multiple of 262144 (256 KiB), such as {CHUNK_DEFAULT} (8 MiB)"
+            )
+        return value
 
 
 class YouTubeOptions(Overrides):

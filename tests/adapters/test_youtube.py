@@ -1,0 +1,606 @@
+"""YouTube publishing against FakeYouTube: the resumable upload, its faults and its errors."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import hashlib
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+
+from crosspost.adapter import Part, Post, Published
+from crosspost.api import Progress, PublishContext
+from crosspost.credentials import Credentials
+from crosspost.errors import (
+    AuthError,
+    CredentialsError,
+    InvalidContentError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+    UnknownOutcomeError,
+)
+from crosspost.media import MediaFile
+from crosspost.planning import plan_file
+from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
+from tests.conftest import EXAMPLE
+from tests.fakes.base import body_json, form
+from tests.fakes.server import serve
+from tests.fakes.youtube import CHUNK_UNIT, FakeYouTube, google_error
+
+CHUNK = CHUNK_UNIT  # 256 KiB: the smallest chunk size, so a few MB make many chunks
+ENV = {
+    "CROSSPOST_YOUTUBE_CLIENT_ID": "yt-client-id.apps.googleusercontent.com",
+    "CROSSPOST_YOUTUBE_CLIENT_SECRET": "yt-client-secret",
+    "CROSSPOST_YOUTUBE_REFRESH_TOKEN": "1//yt-refresh-token",
+}
+UPLOAD = r"^PUT /upload/youtube/v3/videos$"
+SESSION = r"^POST /upload/youtube/v3/videos$"
+
+
+class Recorder(Progress):
+    """Records progress calls."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.started: list[int] = []
+        self.sent = 0
+
+    def step(self, platform: str, message: str) -> None:
+        """Record a step."""
+        self.steps.append(message)
+
+    def upload_started(self, platform: str, name: str, total: int) -> None:
+        """Record an upload start."""
+        self.started.append(total)
+
+    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
+        """Count bytes sent."""
+        self.sent += sent
+
+
+@functools.cache
+def planned() -> Post:
+    """The example announcement's YouTube post."""
+    plan = plan_file(EXAMPLE / "announcement.toml")
+    return next(p for p in plan.posts if p.platform == "youtube")
+
+
+def make_video(tmp_path: Path, size: int) -> Path:
+    """A file of ``size`` bytes that starts like an MP4 (``ftyp`` box)."""
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    data = head + random.Random(size).randbytes(size - len(head))
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    return path
+
+
+def post_with(video: Path, **changes: Any) -> Post:
+    """The planned post, with ``video`` as its media."""
+    media = MediaFile(
+        name="clip.mp4", kind="video", mime="video/mp4", path=video, size=video.stat().st_size
+    )
+    return dataclasses.replace(planned(), media=(media,), **changes)
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def _publish(
+    post: Post,
+    transport: httpx.AsyncBaseTransport,
+    *,
+    env: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    api_base: str = "http://testserver",
+    **settings: Any,
+) -> Published:
+    values = {"api_base": api_base, "chunk_size": CHUNK, **settings}
+    config = YouTubeSettings(**values)
+    async with httpx.AsyncClient(transport=transport) as client:
+        ctx = PublishContext(
+            client=client,
+            platform="youtube",
+            settings=config,
+            credentials=Credentials("youtube", environ=ENV if env is None else env),
+            progress=progress or Progress(),
+            poll_interval=0,
+        )
+        return await YouTubeAdapter(config).publish(post, ctx)
+
+
+def publish(fake: FakeYouTube, post: Post, **kwargs: Any) -> Published:
+    """Publish ``post`` through ``fake`` in-process."""
+    return asyncio.run(_publish(post, fake.transport(), **kwargs))
+
+
+def wrapped(fake: FakeYouTube, hook: Callable[[httpx.Request, httpx.Response], None]) -> Any:
+    """An in-process transport that calls ``hook`` after each answer of ``fake``."""
+    inner = fake.transport()
+
+    class Hooked(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await inner.handle_async_request(request)
+            hook(request, response)
+            return response
+
+    return Hooked()
+
+
+def ranges(fake: FakeYouTube) -> list[str]:
+    """The Content-Range of every PUT, probes included."""
+    return [r.headers["content-range"] for r in fake.calls(UPLOAD)]
+
+
+def rate_limit(status: int, reason: str) -> dict[str, Any]:
+    """A Google rate-limit error body."""
+    body = google_error(status, reason, "Rate limit exceeded", domain="usageLimits").json()
+    assert isinstance(body, dict)
+    return body
+
+
+# -- the happy path -----------------------------------------------------------
+
+
+def test_session_json_is_the_plan(tmp_path: Path) -> None:
+    """The session POST carries exactly the planned title, description, tags and privacy."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK + 1000)
+    post = post_with(video)
+    published = publish(fake, post)
+
+    assert post.title is not None
+    assert fake.session.metadata == {
+        "snippet": {
+            "title": post.title.text,
+            "description": post.parts[0].text,
+            "tags": ["KPU Musi Rawas", "Kehumasan", "Public Speaking", "Pemilu 2024"],
+            "categoryId": "22",
+        },
+        "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
+    }
+    start = fake.calls(SESSION)[0]
+    assert start.url.params["uploadType"] == "resumable"
+    assert start.url.params["part"] == "snippet,status"
+    assert start.url.params["notifySubscribers"] == "true"
+    assert start.headers["x-upload-content-length"] == str(video.stat().st_size)
+    assert start.headers["x-upload-content-type"] == "video/mp4"
+    assert body_json(start) == fake.session.metadata
+    assert published.remote_id == fake.videos[0]["id"]
+    assert published.url == f"https://www.youtube.com/watch?v={published.remote_id}"
+
+
+def test_token_refresh_form(tmp_path: Path) -> None:
+    """The access token comes from a refresh_token grant with the client id and secret."""
+    fake = FakeYouTube()
+    publish(fake, post_with(make_video(tmp_path, 1000)))
+    (token,) = fake.calls(r"^POST /token$")
+    assert form(token) == {
+        "grant_type": "refresh_token",
+        "refresh_token": "1//yt-refresh-token",
+        "client_id": "yt-client-id.apps.googleusercontent.com",
+        "client_secret": "yt-client-secret",
+    }
+
+
+def test_chunks_are_contiguous_multiples_of_256k(tmp_path: Path) -> None:
+    """The file goes in 256 KiB chunks with contiguous Content-Range, and arrives intact."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 4 * CHUNK + 12345)
+    total = video.stat().st_size
+    publish(fake, post_with(video))
+    assert ranges(fake) == [
+        f"bytes {a}-{min(a + CHUNK, total) - 1}/{total}" for a in range(0, total, CHUNK)
+    ]
+    for request in fake.calls(UPLOAD):
+        assert request.headers["authorization"].startswith("Bearer ya29.")
+        assert request.headers["content-type"] == "video/mp4"
+    assert fake.session.sha256 == sha256(video)
+    assert len(fake.videos) == 1
+
+
+def test_chunk_size_setting(tmp_path: Path) -> None:
+    """chunk_size sets the chunk length; the default is 8 MiB (one chunk for a small file)."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK)
+    publish(fake, post_with(video), chunk_size=2 * CHUNK)
+    assert len(fake.calls(UPLOAD)) == 2
+    fake = FakeYouTube()
+    publish(fake, post_with(video), chunk_size=YouTubeSettings().chunk_size)
+    assert ranges(fake) == [f"bytes 0-{3 * CHUNK - 1}/{3 * CHUNK}"]
+
+
+def test_chunk_size_must_be_a_multiple_of_256k() -> None:
+    """A chunk_size that is not a multiple of 262,144 bytes is refused in config."""
+    with pytest.raises(pydantic.ValidationError, match="multiple of 262144"):
+        YouTubeSettings(chunk_size=1_000_000)
+
+
+def test_settings_reach_the_request(tmp_path: Path) -> None:
+    """notify_subscribers, category_id, made_for_kids and default_language are sent."""
+    fake = FakeYouTube()
+    publish(
+        fake,
+        post_with(make_video(tmp_path, 1000)),
+        notify_subscribers=False,
+        category_id="25",
+        made_for_kids=True,
+        default_language="id",
+    )
+    assert fake.calls(SESSION)[0].url.params["notifySubscribers"] == "false"
+    snippet = fake.session.metadata["snippet"]
+    assert (snippet["categoryId"], snippet["defaultLanguage"]) == ("25", "id")
+    assert fake.session.metadata["status"]["selfDeclaredMadeForKids"] is True
+
+
+def test_progress_reported(tmp_path: Path) -> None:
+    """Progress gets the step, the upload's size and every byte sent."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 2 * CHUNK + 7)
+    progress = Recorder()
+    publish(fake, post_with(video), progress=progress)
+    assert progress.steps == ["uploading video"]
+    assert progress.started == [video.stat().st_size]
+    assert progress.sent == video.stat().st_size
+
+
+def test_unaudited_project_video_is_private(tmp_path: Path) -> None:
+    """A public post is asked for as planned; an unaudited project's video comes back private."""
+    fake = FakeYouTube(unaudited=True)
+    post = post_with(make_video(tmp_path, 1000), options={"privacy_status": "public"})
+    published = publish(fake, post)
+    assert fake.session.metadata["status"]["privacyStatus"] == "public"
+    assert fake.videos[0]["status"]["privacyStatus"] == "private"
+    assert published.remote_id == fake.videos[0]["id"]
+
+
+# -- credentials and auth -----------------------------------------------------
+
+
+def test_missing_credential_names_the_variable(tmp_path: Path) -> None:
+    """A missing refresh token is a CredentialsError naming the variable, before any request."""
+    fake = FakeYouTube()
+    env = {k: v for k, v in ENV.items() if not k.endswith("REFRESH_TOKEN")}
+    with pytest.raises(CredentialsError, match="CROSSPOST_YOUTUBE_REFRESH_TOKEN"):
+        publish(fake, post_with(make_video(tmp_path, 1000)), env=env)
+    assert fake.requests == []
+
+
+def test_invalid_grant_is_auth_error(tmp_path: Path) -> None:
+    """An expired refresh token (Testing consent screen) is an AuthError saying to reconnect."""
+    fake = FakeYouTube(testing_mode_expired=True)
+    with pytest.raises(AuthError) as caught:
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+    message = str(caught.value)
+    assert "expired or was revoked" in message
+    assert "7 days" in message
+    assert '"Testing"' in message
+    assert "Reconnect YouTube" in message
+    assert "1//yt-refresh-token" not in message
+    assert fake.calls(SESSION) == []
+
+
+def test_wrong_client_secret_is_auth_error(tmp_path: Path) -> None:
+    """A refused OAuth client is an AuthError naming the variables to check."""
+    fake = FakeYouTube(client_secret="another-secret")
+    with pytest.raises(AuthError, match="CROSSPOST_YOUTUBE_CLIENT_SECRET"):
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+
+
+def test_expired_access_token_is_auth_error(tmp_path: Path) -> None:
+    """A 401 on the upload with a freshly refreshed token is an AuthError; nothing created."""
+    fake = FakeYouTube(access_token_lifetime=0)
+    with pytest.raises(AuthError, match="reconnect YouTube") as caught:
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+    assert caught.value.status == 401
+    assert "ya29." not in str(caught.value)
+    assert fake.videos == []
+
+
+def test_token_expiring_mid_upload_is_refreshed(tmp_path: Path) -> None:
+    """An access token that expires during a long upload is refreshed and the upload resumes."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK + 5)
+    expired: list[bool] = []
+
+    def hook(request: httpx.Request, response: httpx.Response) -> None:
+        if response.status_code == 308 and not expired:
+            expired.append(True)
+            fake.expire_tokens()
+
+    asyncio.run(_publish(post_with(video), wrapped(fake, hook)))
+    assert len(fake.calls(r"^POST /token$")) == 2
+    assert len(fake.videos) == 1
+    assert fake.session.sha256 == sha256(video)
+
+
+def test_no_channel_is_auth_error(tmp_path: Path) -> None:
+    """youtubeSignupRequired says the account has no YouTube channel."""
+    fake = FakeYouTube(has_channel=False)
+    with pytest.raises(AuthError, match="the account has no YouTube channel"):
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+
+
+def test_missing_upload_scope_is_auth_error(tmp_path: Path) -> None:
+    """insufficientPermissions names the youtube.upload scope."""
+    fake = FakeYouTube(scope="https://www.googleapis.com/auth/youtube.readonly")
+    with pytest.raises(AuthError, match=r"youtube\.upload"):
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+
+
+# -- rate limits and quota ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(429, "rateLimitExceeded"), (403, "userRateLimitExceeded")]
+)
+def test_rate_limit_is_retried(tmp_path: Path, status: int, reason: str) -> None:
+    """A rate-limited session start with Retry-After is retried, then succeeds."""
+    fake = FakeYouTube()
+    fake.fail("POST /upload", status, json=rate_limit(status, reason), headers={"Retry-After": "1"})
+    publish(fake, post_with(make_video(tmp_path, 1000)))
+    assert len(fake.calls(SESSION)) == 2
+    assert len(fake.videos) == 1
+
+
+def test_rate_limited_chunk_probes_then_resumes(tmp_path: Path) -> None:
+    """A 429 on a chunk is followed by a probe, not a blind resend; one video results."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK)
+    fake.fail_chunk(2, 429, json=rate_limit(429, "rateLimitExceeded"))
+    publish(fake, post_with(video))
+    assert f"bytes */{3 * CHUNK}" in ranges(fake)
+    assert fake.session.sha256 == sha256(video)
+    assert len(fake.videos) == 1
+
+
+def test_quota_exceeded_is_rate_limited(tmp_path: Path) -> None:
+    """quotaExceeded is a RateLimitedError saying the quota resets at midnight Pacific Time."""
+    fake = FakeYouTube(insert_quota=0)
+    with pytest.raises(RateLimitedError) as caught:
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+    message = str(caught.value)
+    assert "YouTube API quota used up" in message
+    assert "midnight Pacific Time" in message
+    assert "<a href" not in message
+    assert caught.value.retry_after is not None
+    assert 0 <= caught.value.retry_after <= 25 * 3600
+    assert fake.videos == []
+
+
+def test_upload_limit_is_rate_limited(tmp_path: Path) -> None:
+    """uploadLimitExceeded (the channel's daily cap) is a RateLimitedError, not retried now."""
+    fake = FakeYouTube()
+    body = google_error(
+        400, "uploadLimitExceeded", "The user has exceeded the number of videos they may upload."
+    ).json()
+    fake.fail("POST /upload", 400, json=body)
+    with pytest.raises(RateLimitedError, match="daily upload limit"):
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+    assert len(fake.calls(SESSION)) == 1
+
+
+# -- invalid content ----------------------------------------------------------
+
+
+def test_invalid_title_is_invalid_content(tmp_path: Path) -> None:
+    """A title over 100 characters is refused by YouTube: InvalidContentError with its message."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 1000), title=Part("x" * 101, 101, 100))
+    with pytest.raises(InvalidContentError) as caught:
+        publish(fake, post)
+    assert "title" in str(caught.value)
+    assert "invalid video title" in str(caught.value)
+    assert len(fake.calls(SESSION)) == 1
+    assert fake.calls(UPLOAD) == []
+
+
+def test_invalid_category_is_invalid_content(tmp_path: Path) -> None:
+    """An unknown category_id is an InvalidContentError pointing at the config key."""
+    fake = FakeYouTube()
+    with pytest.raises(InvalidContentError, match="category_id"):
+        publish(fake, post_with(make_video(tmp_path, 1000)), category_id="9999")
+
+
+def test_empty_video_refused_before_any_request(tmp_path: Path) -> None:
+    """An empty video file is refused locally; nothing is sent."""
+    fake = FakeYouTube()
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidContentError, match="empty"):
+        publish(fake, post_with(empty))
+    assert fake.requests == []
+
+
+# -- faults during the upload -------------------------------------------------
+
+
+def test_503_on_chunk_probes_and_resumes(tmp_path: Path) -> None:
+    """A 503 on a chunk: probe (bytes */N), resend from the server's offset; one video."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK + 99)
+    total = video.stat().st_size
+    fake.fail_chunk(2, 503, json=google_error(503, "backendError", "Backend Error").json())
+    publish(fake, post_with(video))
+    assert ranges(fake) == [
+        f"bytes 0-{CHUNK - 1}/{total}",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/{total}",
+        f"bytes */{total}",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/{total}",
+        f"bytes {2 * CHUNK}-{3 * CHUNK - 1}/{total}",
+        f"bytes {3 * CHUNK}-{total - 1}/{total}",
+    ]
+    assert len(fake.sessions) == 1
+    assert len(fake.videos) == 1
+    assert fake.session.sha256 == sha256(video)
+
+
+def test_dropped_connection_mid_chunk_resumes(tmp_path: Path) -> None:
+    """A connection dropped before the chunk landed: probe, resend it; exactly one video."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK)
+    fake.fail_chunk(2, drop=True)
+    publish(fake, post_with(video))
+    assert len(fake.videos) == 1
+    assert fake.session.sha256 == sha256(video)
+
+
+def test_trusts_server_range_after_lost_answer(tmp_path: Path) -> None:
+    """A chunk that landed but whose answer was lost is not sent again (the probe's Range)."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK)
+    total = 3 * CHUNK
+    fake.fail_chunk(2, drop=True, after=True)
+    publish(fake, post_with(video))
+    assert ranges(fake) == [
+        f"bytes 0-{CHUNK - 1}/{total}",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/{total}",
+        f"bytes */{total}",
+        f"bytes {2 * CHUNK}-{total - 1}/{total}",
+    ]
+    assert fake.session.sha256 == sha256(video)
+
+
+def test_final_answer_lost_probe_finds_the_video(tmp_path: Path) -> None:
+    """The final chunk landed but its answer was lost: the probe's 201 gives the one video."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 1000)  # one chunk: the first PUT is the final one
+    fake.fail(UPLOAD, drop=True, after=True)
+    published = publish(fake, post_with(video))
+    assert len(fake.videos) == 1
+    assert published.remote_id == fake.videos[0]["id"]
+    assert ranges(fake) == ["bytes 0-999/1000", "bytes */1000"]
+
+
+def test_final_chunk_of_many_lost_after_landing(tmp_path: Path) -> None:
+    """The last of several chunks lands, its answer is lost: exactly one video, no resend."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 2 * CHUNK + 10)
+    fake.fail_chunk(3, drop=True, after=True)
+    published = publish(fake, post_with(video))
+    assert len(fake.videos) == 1
+    assert published.remote_id == fake.videos[0]["id"]
+    assert len(fake.calls(UPLOAD)) == 4  # three chunks and one probe
+
+
+def test_final_chunk_and_probe_failing_is_unknown_outcome(tmp_path: Path) -> None:
+    """When the final chunk's answer is lost and the probe fails too, the outcome is unknown."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 1000)
+    fake.fail(UPLOAD, drop=True, after=True)
+    fake.fail(UPLOAD, 503, times=50)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        publish(fake, post_with(video))
+    message = str(caught.value)
+    assert fake.session.upload_id in message
+    assert "YouTube Studio" in message
+    assert "ya29." not in message
+    assert len(fake.videos) == 1  # it did land: hence "unknown", never a resend
+
+
+def test_non_final_chunk_and_probe_failing_is_transient(tmp_path: Path) -> None:
+    """When a middle chunk and its probes fail, nothing was published: a TransientError."""
+    fake = FakeYouTube()
+    fake.fail_chunk(1, 503)
+    fake.fail(UPLOAD, 503, times=50)
+    with pytest.raises(TransientError) as caught:
+        publish(fake, post_with(make_video(tmp_path, 3 * CHUNK)))
+    assert not isinstance(caught.value, UnknownOutcomeError)
+    assert fake.videos == []
+
+
+def test_expired_session_restarts_once(tmp_path: Path) -> None:
+    """A 404 on the session starts one new session from byte 0; exactly one video."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK)
+    fake.fail_chunk(2, 404, json=google_error(404, "notFound", "Not Found").json())
+    progress = Recorder()
+    publish(fake, post_with(video), progress=progress)
+    assert len(fake.calls(SESSION)) == 2
+    assert len(fake.videos) == 1
+    assert fake.session.sha256 == sha256(video)
+    assert ranges(fake)[2] == f"bytes 0-{CHUNK - 1}/{3 * CHUNK}"
+    assert progress.started == [3 * CHUNK, 3 * CHUNK]
+
+
+def test_expired_session_twice_is_transient(tmp_path: Path) -> None:
+    """A session that expires again after the restart fails the platform; nothing published."""
+    fake = FakeYouTube()
+
+    def hook(request: httpx.Request, response: httpx.Response) -> None:
+        if response.status_code == 308:
+            fake.expire_session()
+
+    with pytest.raises(TransientError, match="expired twice"):
+        asyncio.run(_publish(post_with(make_video(tmp_path, 3 * CHUNK)), wrapped(fake, hook)))
+    assert len(fake.calls(SESSION)) == 2
+    assert fake.videos == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"drop": True, "times": 100},
+        {"status": 500, "times": 100},
+        {"status": 502, "json": None, "times": 100},
+    ],
+)
+def test_no_raw_httpx_exception_escapes(tmp_path: Path, fault: dict[str, Any]) -> None:
+    """Whatever the network does, the error is a PlatformError, never an httpx exception."""
+    fake = FakeYouTube()
+    fake.fail(".*", **fault)
+    with pytest.raises(PlatformError) as caught:
+        publish(fake, post_with(make_video(tmp_path, 1000)))
+    assert isinstance(caught.value, TransientError)
+    assert fake.videos == []
+
+
+def test_no_raw_httpx_exception_mid_upload(tmp_path: Path) -> None:
+    """A drop on every upload request after the session starts is a PlatformError too."""
+    fake = FakeYouTube()
+    fake.fail(UPLOAD, drop=True, times=100)
+    with pytest.raises(PlatformError):
+        publish(fake, post_with(make_video(tmp_path, 3 * CHUNK)))
+    assert fake.videos == []
+
+
+# -- over real loopback HTTP --------------------------------------------------
+
+
+def test_loopback_upload_with_dropped_connection(tmp_path: Path) -> None:
+    """Over real HTTP: chunked upload, a really closed socket mid-upload, one intact video."""
+    fake = FakeYouTube()
+    video = make_video(tmp_path, 3 * CHUNK + 4321)
+    fake.fail_chunk(2, drop=True)
+
+    async def run(origin: str) -> Published:
+        async with httpx.AsyncClient() as client:
+            config = YouTubeSettings(api_base=origin, chunk_size=CHUNK)
+            ctx = PublishContext(
+                client=client,
+                platform="youtube",
+                settings=config,
+                credentials=Credentials("youtube", environ=ENV),
+                poll_interval=0,
+            )
+            return await YouTubeAdapter(config).publish(post_with(video), ctx)
+
+    with serve(fake) as origin:
+        published = asyncio.run(run(origin))
+    assert len(fake.videos) == 1
+    assert published.remote_id == fake.videos[0]["id"]
+    assert fake.session.sha256 == sha256(video)
+    assert fake.calls(SESSION)[0].url.host == "127.0.0.1"
+    assert f"bytes */{3 * CHUNK + 4321}" in ranges(fake)
+    for request in fake.calls(UPLOAD):  # Google wants a Content-Length, not chunked encoding
+        assert "transfer-encoding" not in request.headers
+        assert request.headers["content-length"].isdigit()
