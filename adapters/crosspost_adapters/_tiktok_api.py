@@ -1,0 +1,721 @@
+"""TikTok publishing through the Content Posting API (Direct Post).
+
+The flow, from platform-apis.md §4 (developers.tiktok.com, Content Posting API
+reference pages and media transfer guide):
+
+1. ``POST /v2/post/publish/creator_info/query/``: the account's username, the
+   privacy levels it may post with, whether it disabled comments, duets or
+   stitches, and its longest allowed video. The plan's ``privacy_level`` must
+   be one of the offered levels; we fail here, before anything is created.
+2. Video: ``POST /v2/post/publish/video/init/`` with ``post_info`` (the
+   caption as ``title``) and ``source_info`` FILE_UPLOAD with the chunk plan
+   (``chunk_plan``). Photos: ``POST /v2/post/publish/content/init/`` with
+   ``PULL_FROM_URL`` (TikTok fetches the photos itself from a verified domain).
+   The init call starts the post and TikTok has no idempotency key, so it is
+   sent once (``Api.create``): re-sending it could post twice.
+3. Video only: ``PUT {upload_url}`` once per chunk, in order, with
+   ``Content-Range``. A chunk is safe to re-send: nothing is published until
+   TikTok has every byte.
+4. ``POST /v2/post/publish/status/fetch/`` until ``PUBLISH_COMPLETE`` or
+   ``FAILED``. Once init succeeded, the ``publish_id`` is the only handle on the
+   post (§4.6), so every ambiguity after it is reported with that id.
+
+Every response is ``{"data": {...}, "error": {"code": "ok", ...}}``; a code
+other than ``"ok"`` is a failure even with HTTP 200 (§4.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crosspost.adapter import Post, Published
+from crosspost.api import Api, PublishContext, file_chunks, file_size, json_body, retry_after
+from crosspost.errors import (
+    AuthError,
+    InvalidContentError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+    UnknownOutcomeError,
+)
+from crosspost.media import MediaFile
+from crosspost.redaction import redact
+from crosspost_adapters.tiktok import CHUNK_MAX, CHUNK_MIN, TikTokAdapter, TikTokSettings
+
+PLATFORM = "tiktok"
+API = "https://open.tiktokapis.com"
+CREATOR_INFO = f"{API}/v2/post/publish/creator_info/query/"
+VIDEO_INIT = f"{API}/v2/post/publish/video/init/"
+PHOTO_INIT = f"{API}/v2/post/publish/content/init/"
+STATUS = f"{API}/v2/post/publish/status/fetch/"
+
+#: Chunk rules of the media transfer guide (platform-apis.md §4.2 step 3): chunks
+#: of 5-64 MB, the last up to 128 MB, 1-1000 chunks. MB read as the stricter of
+#: 10**6 and 2**20 bytes for each bound (UNVERIFIED which one TikTok means).
+SMALLEST_CHUNK = CHUNK_MIN
+LARGEST_CHUNK = CHUNK_MAX
+LARGEST_LAST_CHUNK = 128_000_000
+MOST_CHUNKS = 1000
+#: Chunk PUTs: the pages read do not document the answer; postiz accepts all
+#: three (206 for a partial chunk, 201 for the last, per its comment).
+UPLOAD_OK = (200, 201, 206)
+#: Where a public post can be seen, from the username and the public post id.
+POST_URL = "https://www.tiktok.com/@{username}/video/{id}"
+#: A daily cap (posts per creator, active users per app) lifts within 24 hours.
+DAY = 86_400.0
+#: TikTok's rate limits are per minute per token (§4.5); without a Retry-After,
+#: waiting out the minute is what helps.
+MINUTE = 60.0
+
+CONFIG_KEY = "[platforms.tiktok] privacy_level"
+
+#: ``fail_reason`` values of status/fetch, in plain words (§4.2 step 4; the full
+#: official list is UNVERIFIED, so unknown values are shown as TikTok sent them).
+FAIL_REASONS: dict[str, str] = {
+    "file_format_check_failed": "TikTok could not read the file format; use an MP4 (H.264) "
+    "video, or JPEG/WebP photos",
+    "duration_check_failed": "the video is too long or too short for this account",
+    "frame_rate_check_failed": "the video's frame rate is not accepted (use 23-60 fps)",
+    "picture_size_check_failed": "the picture size is not accepted (video 360-4096 px per side, "
+    "photos at most 1080p)",
+    "video_pull_failed": "TikTok could not download the video from its URL",
+    "photo_pull_failed": "TikTok could not download a photo: make sure every photo URL is "
+    "public and the file is there",
+    "publish_cancelled": "the post was cancelled",
+    "auth_removed": "the account removed this app's access while the post was processing: "
+    "reconnect TikTok",
+    "internal": "TikTok had an internal error while processing the post",
+    "spam_risk_too_many_posts": "the account reached TikTok's daily posting limit",
+    "spam_risk_user_banned_from_posting": "the account is banned from posting",
+}
+
+
+# -- the chunk plan (pure) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlan:
+    """How a video of ``video_size`` bytes is sent: the init fields and each PUT's byte range.
+
+    ``ranges`` are (start, end-exclusive) pairs; the last one absorbs the bytes
+    left over by ``floor(video_size / chunk_size)``.
+    """
+
+    video_size: int
+    chunk_size: int
+    total_chunk_count: int
+    ranges: tuple[tuple[int, int], ...]
+
+
+def chunk_plan(video_size: int, chunk_size: int) -> ChunkPlan:
+    """The chunking TikTok's media transfer guide asks for, for ``chunk_size`` chunks.
+
+    ``total_chunk_count = floor(video_size / chunk_size)`` and the last chunk
+    takes the remainder; a file smaller than one chunk is sent whole, with
+    ``chunk_size = video_size`` (the guide requires that below 5 MB; between
+    5 MB and ``chunk_size`` a single whole chunk is within the 5-64 MB rule).
+    Raises ``ValueError`` when the rules cannot be met.
+    """
+    if video_size <= 0:
+        raise ValueError("the video is empty")
+    if not SMALLEST_CHUNK <= chunk_size <= LARGEST_CHUNK:
+        raise ValueError(
+            f"chunk_size {chunk_size} is outside TikTok's {SMALLEST_CHUNK}-{LARGEST_CHUNK} bytes"
+        )
+    if video_size < chunk_size:
+        return ChunkPlan(video_size, video_size, 1, ((0, video_size),))
+    count = video_size // chunk_size
+    if count > MOST_CHUNKS:
+        raise ValueError(
+            f"{video_size} bytes in chunks of {chunk_size} makes {count} chunks; TikTok allows "
+            f"{MOST_CHUNKS}: raise chunk_size"
+        )
+    ranges = [(i * chunk_size, (i + 1) * chunk_size) for i in range(count)]
+    ranges[-1] = (ranges[-1][0], video_size)
+    # The last chunk is chunk_size + remainder < 2 * 64 MB: always within 128 MB.
+    return ChunkPlan(video_size, chunk_size, count, tuple(ranges))
+
+
+# -- video duration (for creator_info's max_video_post_duration_sec) ---------------------
+
+
+def video_duration(path: Path) -> float | None:
+    """Seconds of an MP4/MOV video from its ``moov/mvhd`` box; None when it cannot tell.
+
+    Reads only box headers and the mvhd box, never the media data.
+    """
+    try:
+        with path.open("rb") as handle:
+            end = handle.seek(0, 2)
+            moov = _find_box(handle, 0, end, b"moov")
+            if moov is None:
+                return None
+            mvhd = _find_box(handle, moov[0], moov[1], b"mvhd")
+            if mvhd is None:
+                return None
+            handle.seek(mvhd[0])
+            head = handle.read(32)
+            if head[:1] == b"\x01":
+                scale, length = struct.unpack(">IQ", head[20:32])
+            else:
+                scale, length = struct.unpack(">II", head[12:20])
+    except (OSError, struct.error):
+        return None
+    return length / scale if scale else None
+
+
+def _find_box(handle: Any, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """The (payload start, end) of the first ``kind`` box between ``start`` and ``end``."""
+    pos = start
+    while pos + 8 <= end:
+        handle.seek(pos)
+        size, found = struct.unpack(">I4s", handle.read(8))
+        header = 8
+        if size == 1:  # 64-bit size follows the type
+            (size,) = struct.unpack(">Q", handle.read(8))
+            header = 16
+        elif size == 0:  # the box runs to the end of its parent
+            size = end - pos
+        if size < header:
+            return None
+        if found == kind:
+            return pos + header, min(pos + size, end)
+        pos += size
+    return None
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+def classify(response: httpx.Response) -> PlatformError:
+    """A TikTok answer (any HTTP status; the envelope's ``error.code`` decides) as an error."""
+    status = response.status_code
+    code, message, log_id = _error_of(json_body(response))
+    said = f" (TikTok said: {redact(message)})" if message else ""
+    ref = f" [log_id {log_id}]" if log_id else ""
+
+    def text(what: str) -> str:
+        named = what if what.startswith("TikTok") else f"TikTok: {what}"
+        return redact(f"{named}{said}{ref}")
+
+    if code == "access_token_invalid":
+        return AuthError(
+            PLATFORM,
+            text(
+                "the access token is invalid or has expired: reconnect TikTok and set a new "
+                "token in CROSSPOST_TIKTOK_ACCESS_TOKEN"
+            ),
+            status=status,
+        )
+    if code in ("scope_not_authorized", "scope_permission_missed"):
+        return AuthError(
+            PLATFORM,
+            text(
+                "the account did not grant the 'video.publish' permission this app needs to "
+                "post: reconnect TikTok and allow posting"
+            ),
+            status=status,
+        )
+    if code == "rate_limit_exceeded" or (code is None and status == 429):
+        return RateLimitedError(
+            PLATFORM,
+            text("too many requests in the last minute; try again in a minute"),
+            status=status,
+            retry_after=retry_after(response) or MINUTE,
+        )
+    if code in ("spam_risk_too_many_posts", "reached_active_user_cap"):
+        who = (
+            "this account reached TikTok's daily posting limit"
+            if code == "spam_risk_too_many_posts"
+            else "this app reached TikTok's daily limit of accounts that may post"
+        )
+        return RateLimitedError(
+            PLATFORM,
+            text(f"{who}; nothing was posted: try again tomorrow"),
+            status=status,
+            retry_after=DAY,
+        )
+    if code == "spam_risk_too_many_pending_share":
+        return RateLimitedError(
+            PLATFORM,
+            text("too many posts are waiting in the account's TikTok inbox; try again tomorrow"),
+            status=status,
+            retry_after=DAY,
+        )
+    if code == "spam_risk_user_banned_from_posting":
+        return PlatformError(
+            PLATFORM, text("TikTok has banned this account from posting"), status=status
+        )
+    if code == "unaudited_client_can_only_post_to_private_accounts":
+        return InvalidContentError(
+            PLATFORM,
+            text(
+                "this app has not passed TikTok's audit yet, and unaudited apps can only post "
+                'to a private account with privacy_level = "SELF_ONLY": set the TikTok '
+                "account to private in the TikTok app (or get the app audited), then publish "
+                "again"
+            ),
+            status=status,
+        )
+    if code == "url_ownership_unverified":
+        return InvalidContentError(
+            PLATFORM,
+            text(
+                "TikTok only pulls photos from a domain verified for this app: verify the "
+                "domain of media_base_url ([platforms.tiktok]) or of the photo URLs in the "
+                "TikTok developer portal (URL properties)"
+            ),
+            status=status,
+        )
+    if code == "privacy_level_option_mismatch":
+        return InvalidContentError(
+            PLATFORM,
+            text(
+                f"the privacy level is not one this account may use: change {CONFIG_KEY} "
+                "in the config (or in the announcement)"
+            ),
+            status=status,
+        )
+    if code == "app_version_check_failed":
+        return InvalidContentError(
+            PLATFORM,
+            text("the account's TikTok app is too old for photo posts: update the TikTok app"),
+            status=status,
+        )
+    if code in ("invalid_param", "invalid_params", "invalid_file_upload"):
+        return InvalidContentError(
+            PLATFORM, text("TikTok refused the request as invalid"), status=status
+        )
+    if code == "internal_error" or status >= 500:
+        return TransientError(
+            PLATFORM,
+            text(f"TikTok had a server error (HTTP {status}); try again later"),
+            status=status,
+        )
+    if status == 401:
+        return AuthError(
+            PLATFORM, text("TikTok refused the access token: reconnect TikTok"), status=status
+        )
+    if status == 429:  # pragma: no cover - handled above
+        return RateLimitedError(PLATFORM, text("too many requests"), status=status)
+    what = f"TikTok refused the request (HTTP {status}"
+    what += f", error {code})" if code else ")"
+    return InvalidContentError(PLATFORM, text(what), status=status)
+
+
+def _error_of(body: Any) -> tuple[str | None, str, str]:
+    """(code, message, log_id) from the v2 envelope, or from an OAuth-style error body."""
+    if not isinstance(body, Mapping):
+        return None, "", ""
+    error = body.get("error")
+    if isinstance(error, Mapping):
+        code = error.get("code")
+        return (
+            str(code) if code else None,
+            str(error.get("message") or ""),
+            str(error.get("log_id") or ""),
+        )
+    if isinstance(error, str):  # OAuth shape: {"error": "...", "error_description": "..."}
+        return error, str(body.get("error_description") or ""), str(body.get("log_id") or "")
+    return None, "", ""
+
+
+def _data(response: httpx.Response) -> dict[str, Any]:
+    """The envelope's ``data``; raises the classified error when ``error.code`` is not "ok"."""
+    body = json_body(response)
+    code, _, _ = _error_of(body)
+    if code != "ok" or not isinstance(body, Mapping):
+        if code is None:
+            raise TransientError(
+                PLATFORM,
+                f"TikTok answered HTTP {response.status_code} without its usual JSON envelope",
+                status=response.status_code,
+            )
+        raise classify(response)
+    data = body.get("data")
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
+# -- publish -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Creator:
+    """What creator_info says about the account (platform-apis.md §4.2 step 1)."""
+
+    username: str | None
+    privacy_options: tuple[str, ...]
+    comment_disabled: bool
+    duet_disabled: bool
+    stitch_disabled: bool
+    max_duration: float | None
+
+
+async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Published:
+    """Publish ``post`` (a video or a photo post) to TikTok as the plan says."""
+    settings = ctx.settings
+    if not isinstance(settings, TikTokSettings):
+        # Plain PlatformSettings (no [platforms.tiktok] table): TikTok's defaults,
+        # keeping the shared keys such as api_base.
+        settings = TikTokSettings.model_validate(settings.model_dump())
+    token = ctx.credentials.require("access_token")
+    if post.problems:
+        raise InvalidContentError(
+            PLATFORM, "TikTok: the post has problems: " + "; ".join(post.problems)
+        )
+    session = _Session(ctx, ctx.api(classify), settings, post, token)
+    mode = post.extra.get("mode")
+    if mode == "video":
+        return await session.video()
+    if mode == "photo":
+        return await session.photos()
+    raise InvalidContentError(
+        PLATFORM, f"TikTok: the plan's mode is {mode!r}; expected 'video' or 'photo'"
+    )
+
+
+class _Session:
+    """One publish: the plan, the settings, and what TikTok told us along the way."""
+
+    def __init__(
+        self, ctx: PublishContext, api: Api, settings: TikTokSettings, post: Post, token: str
+    ) -> None:
+        self.ctx = ctx
+        self.api = api
+        self.settings = settings
+        self.post = post
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json; charset=UTF-8",
+        }
+        # The announcement's [platforms.tiktok] privacy_level, else the config's
+        # (the adapter's render already merged them into options).
+        self.privacy = str(post.options.get("privacy_level") or settings.privacy_level)
+        self.creator = Creator(None, (), False, False, False, None)
+
+    def step(self, message: str) -> None:
+        self.ctx.progress.step(self.ctx.platform, message)
+
+    # -- video -------------------------------------------------------------------------
+
+    async def video(self) -> Published:
+        """creator_info, video/init with the chunk plan, one PUT per chunk, then poll."""
+        video = self._the_video()
+        assert video.path is not None
+        try:
+            plan = chunk_plan(file_size(video.path), self.settings.chunk_size)
+        except ValueError as exc:
+            raise InvalidContentError(
+                PLATFORM, f"TikTok: {video.name}: {exc} ([platforms.tiktok] chunk_size)"
+            ) from None
+        except OSError as exc:
+            raise InvalidContentError(
+                PLATFORM, f"TikTok: cannot read {video.name}: {exc.strerror}"
+            ) from None
+        await self.creator_info()
+        self.check_privacy()
+        self.check_duration(video)
+        creator, settings = self.creator, self.settings
+        body = {
+            "post_info": {
+                "title": self.post.text,
+                "privacy_level": self.privacy,
+                # A creator who turned an interaction off in the app must not get
+                # it back through us (content-sharing guidelines).
+                "disable_comment": settings.disable_comment or creator.comment_disabled,
+                "disable_duet": settings.disable_duet or creator.duet_disabled,
+                "disable_stitch": settings.disable_stitch or creator.stitch_disabled,
+                "brand_content_toggle": False,
+                "brand_organic_toggle": False,
+            },
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": plan.video_size,
+                "chunk_size": plan.chunk_size,
+                "total_chunk_count": plan.total_chunk_count,
+            },
+        }
+        self.step("creating the post")
+        data = await self.init(VIDEO_INIT, body)
+        publish_id = str(data["publish_id"])
+        upload_url = data.get("upload_url")
+        if not isinstance(upload_url, str) or not upload_url:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                f"TikTok started the post (publish_id {publish_id}) but sent no upload URL; "
+                "check the account before publishing again",
+            )
+        lost = await self.upload(video, plan, upload_url, publish_id)
+        return await self.poll(publish_id, lost_last_chunk=lost)
+
+    def _the_video(self) -> MediaFile:
+        videos = [m for m in self.post.media if m.is_video]
+        if len(videos) != 1 or videos[0].path is None:
+            raise InvalidContentError(
+                PLATFORM, "TikTok: a video post needs exactly one local video file"
+            )
+        return videos[0]
+
+    async def upload(
+        self, video: MediaFile, plan: ChunkPlan, upload_url: str, publish_id: str
+    ) -> tuple[PlatformError, ChunkPlan] | None:
+        """PUT each chunk in order; the error when the last chunk's answer was lost."""
+        assert video.path is not None
+        # The upload host (open-upload.tiktokapis.com) is rebased like every other.
+        target = self.api.url(upload_url)
+        ctx = self.ctx
+        self.step("uploading video")
+        ctx.progress.upload_started(ctx.platform, video.name, plan.video_size)
+        last = plan.total_chunk_count - 1
+        for index, (start, end) in enumerate(plan.ranges):
+            headers = {
+                "Content-Type": video.mime,
+                "Content-Length": str(end - start),
+                "Content-Range": f"bytes {start}-{end - 1}/{plan.video_size}",
+            }
+            body = file_chunks(
+                video.path,
+                start,
+                end,
+                progress=ctx.progress,
+                platform=ctx.platform,
+                name=video.name,
+            )
+            try:
+                # Safe to re-send: nothing is published before TikTok has every byte.
+                await self.api.call(
+                    "PUT", target, rebased=True, ok=UPLOAD_OK, headers=headers, content=body
+                )
+            except TransientError as exc:
+                if index < last:
+                    raise _not_posted(exc, publish_id, index, plan) from None
+                # The final chunk may have arrived although its answer did not:
+                # ask TikTok instead of guessing (platform-apis.md §4.6).
+                return exc, plan
+            except PlatformError as exc:
+                raise _not_posted(exc, publish_id, index, plan) from None
+        return None
+
+    # -- photos ------------------------------------------------------------------------
+
+    async def photos(self) -> Published:
+        """creator_info, content/init pulling the photos from their URLs, then poll."""
+        missing = [m.name for m in self.post.media if not m.url]
+        if not self.post.media or missing:
+            raise InvalidContentError(
+                PLATFORM,
+                "TikTok pulls photos from public URLs; these have none: "
+                + (", ".join(missing) or "no photos")
+                + " (set media_base_url in [platforms.tiktok])",
+            )
+        # The user's own public URLs, for TikTok to fetch: never rebased.
+        urls = [m.url for m in self.post.media if m.url]
+        cover = self.settings.photo_cover_index
+        if cover >= len(urls):
+            raise InvalidContentError(
+                PLATFORM,
+                f"TikTok: [platforms.tiktok] photo_cover_index is {cover}, but the post has "
+                f"{len(urls)} photo(s), counted from 0",
+            )
+        await self.creator_info()
+        self.check_privacy()
+        body = {
+            "post_info": {
+                "title": self.post.title.text if self.post.title else "",
+                "description": self.post.text,
+                "privacy_level": self.privacy,
+                "disable_comment": self.settings.disable_comment or self.creator.comment_disabled,
+                "brand_content_toggle": False,
+                "brand_organic_toggle": False,
+            },
+            "source_info": {
+                "source": "PULL_FROM_URL",
+                "photo_images": urls,
+                "photo_cover_index": cover,
+            },
+            "post_mode": "DIRECT_POST",
+            "media_type": "PHOTO",
+        }
+        self.step("creating the photo post")
+        data = await self.init(PHOTO_INIT, body)
+        return await self.poll(str(data["publish_id"]))
+
+    # -- shared steps ------------------------------------------------------------------
+
+    async def creator_info(self) -> None:
+        """creator_info/query: safe to repeat, it only reads the account's settings."""
+        self.step("checking the TikTok account")
+        response = await self.api.call(
+            "POST", CREATOR_INFO, headers=self.headers, content=lambda: b"{}"
+        )
+        data = _data(response)
+        options = data.get("privacy_level_options")
+        limit = data.get("max_video_post_duration_sec")
+        username = data.get("creator_username")
+        self.creator = Creator(
+            username=str(username) if username else None,
+            privacy_options=tuple(str(o) for o in options) if isinstance(options, list) else (),
+            comment_disabled=data.get("comment_disabled") is True,
+            duet_disabled=data.get("duet_disabled") is True,
+            stitch_disabled=data.get("stitch_disabled") is True,
+            max_duration=float(limit) if isinstance(limit, int | float) and limit > 0 else None,
+        )
+
+    def check_privacy(self) -> None:
+        """Fail before init when the plan's privacy level is not one the account offers."""
+        offered = self.creator.privacy_options
+        if self.privacy in offered:
+            return
+        hint = ""
+        if offered == ("SELF_ONLY",):
+            hint = " (an app TikTok has not audited yet can only post SELF_ONLY)"
+        raise InvalidContentError(
+            PLATFORM,
+            f"TikTok: this account cannot post with privacy level {self.privacy}; it offers: "
+            f"{', '.join(offered) or 'none'}{hint}. Set {CONFIG_KEY} in the config (or in "
+            "the announcement) to one of these. Nothing was posted.",
+        )
+
+    def check_duration(self, video: MediaFile) -> None:
+        """Fail before init when the video is longer than the account may post."""
+        limit = self.creator.max_duration
+        if limit is None or video.path is None:
+            return
+        seconds = video_duration(video.path)
+        if seconds is not None and seconds > limit:
+            raise InvalidContentError(
+                PLATFORM,
+                f"TikTok: {video.name} is {seconds:.0f} seconds long; this account may post "
+                f"videos of at most {limit:.0f} seconds: shorten it. Nothing was posted.",
+            )
+
+    async def init(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send an init call exactly once (it starts the post); its data, with a publish_id.
+
+        TikTok has no idempotency key, so a lost answer is an UnknownOutcomeError,
+        never a second init (platform-apis.md §4.6).
+        """
+        try:
+            response = await self.api.create("POST", url, headers=self.headers, json=body)
+        except UnknownOutcomeError as exc:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                f"TikTok: {exc.message} (look in the TikTok app; private posts are listed "
+                "there too)",
+                status=exc.status,
+            ) from None
+        try:
+            data = _data(response)
+        except TransientError as exc:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                f"{exc.message}; TikTok may or may not have started the post: check the "
+                "account before publishing again",
+                status=exc.status,
+            ) from None
+        publish_id = data.get("publish_id")
+        if not isinstance(publish_id, str) or not publish_id:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                "TikTok accepted the post but sent no publish_id; check the account before "
+                "publishing again",
+            )
+        return data
+
+    async def poll(
+        self, publish_id: str, *, lost_last_chunk: tuple[PlatformError, ChunkPlan] | None = None
+    ) -> Published:
+        """Poll status/fetch until the post is published or failed (§4.2 step 4).
+
+        With ``lost_last_chunk``, the first status says whether TikTok got every
+        byte: if not, nothing was posted and the upload error stands.
+        """
+        ctx = self.ctx
+        self.step("waiting for TikTok to process the post")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ctx.poll_timeout
+        while True:
+            try:
+                response = await self.api.call(
+                    "POST", STATUS, headers=self.headers, json={"publish_id": publish_id}
+                )
+                data = _data(response)
+            except PlatformError as exc:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    f"TikTok started the post (publish_id {publish_id}) but its status cannot "
+                    f"be read ({exc.message}); check the account before publishing again",
+                    status=exc.status,
+                ) from None
+            status = data.get("status")
+            received = data.get("uploaded_bytes")
+            if lost_last_chunk is not None:
+                error, plan = lost_last_chunk
+                short = isinstance(received, int) and received < plan.video_size
+                if status == "PROCESSING_UPLOAD" and short:
+                    raise _not_posted(error, publish_id, plan.total_chunk_count - 1, plan)
+                lost_last_chunk = None
+            if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
+                return _published(publish_id, data, self.creator)
+            if status == "FAILED":
+                raise _failed(publish_id, data.get("fail_reason"))
+            if loop.time() >= deadline:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    f"TikTok is still processing the post (publish_id {publish_id}, status "
+                    f"{status}) after {ctx.poll_timeout:.0f} seconds; it may still appear: "
+                    "check the account before publishing again",
+                )
+            await asyncio.sleep(ctx.poll_interval)
+
+
+def _not_posted(exc: PlatformError, publish_id: str, index: int, plan: ChunkPlan) -> PlatformError:
+    """The same kind of error, saying the upload stopped before TikTok had the whole video."""
+    message = (
+        f"{exc.message} (while uploading chunk {index + 1} of {plan.total_chunk_count}, "
+        f"publish_id {publish_id}); TikTok does not have the whole video, so nothing was "
+        "posted"
+    )
+    if isinstance(exc, RateLimitedError):
+        return RateLimitedError(PLATFORM, message, status=exc.status, retry_after=exc.retry_after)
+    for kind in (AuthError, InvalidContentError, TransientError):
+        if isinstance(exc, kind):
+            return kind(PLATFORM, message, status=exc.status)
+    return PlatformError(PLATFORM, message, status=exc.status)
+
+
+def _published(publish_id: str, data: Mapping[str, Any], creator: Creator) -> Published:
+    """The publish_id, or the public post id and its URL once TikTok gives one."""
+    found = data.get("publicaly_available_post_id")  # sic: TikTok's spelling
+    ids = [str(i) for i in found if i] if isinstance(found, list) else []
+    if ids:
+        url = POST_URL.format(username=creator.username, id=ids[0]) if creator.username else None
+        return Published(ids[0], url, (publish_id, *ids))
+    # Private (SELF_ONLY) posts, and public ones still in moderation, have no public id yet.
+    return Published(publish_id, None, (publish_id,))
+
+
+def _failed(publish_id: str, reason: object) -> PlatformError:
+    """A FAILED status as an error whose message says why in plain words."""
+    code = str(reason or "unknown")
+    words = FAIL_REASONS.get(code)
+    if words is None and code.startswith("spam_risk"):
+        words = "TikTok's spam protection refused the post"
+    what = words or "TikTok did not say why"
+    message = redact(
+        f"TikTok could not publish the post (publish_id {publish_id}): {what} [fail_reason {code}]"
+    )
+    if code == "spam_risk_too_many_posts":
+        return RateLimitedError(PLATFORM, message + "; try again tomorrow", retry_after=DAY)
+    if code == "auth_removed":
+        return AuthError(PLATFORM, message)
+    if code == "internal":
+        return TransientError(PLATFORM, message + "; nothing was posted, try again later")
+    return InvalidContentError(PLATFORM, message)

@@ -1,0 +1,579 @@
+"""A fake TikTok Content Posting API (Direct Post), as strict as platform-apis.md §4.
+
+Endpoints: ``POST /v2/post/publish/creator_info/query/``, ``.../video/init/``
+(FILE_UPLOAD), ``PUT /video/?upload_id=&upload_token=`` (the upload URL it hands
+out, on ``self.base_url``), ``.../content/init/`` (photos, PULL_FROM_URL) and
+``.../status/fetch/``. Every answer uses TikTok's envelope
+``{"data": {...}, "error": {"code", "message", "log_id"}}``.
+
+What it enforces: the Bearer token and the ``video.publish`` scope; the
+privacy level against the creator's options; unaudited mode (creator_info
+offers only SELF_ONLY, and a public account gets
+``unaudited_client_can_only_post_to_private_accounts``); caption, photo title
+and description lengths in UTF-16 code units; the chunk rules on init and the
+exact next ``Content-Range`` on every PUT; the one-hour life of an upload URL;
+the status state machine; fetching photo URLs; a daily post cap and optional
+per-minute rate limits. Uploaded bytes are hashed and counted, never kept.
+
+Choices where the documentation is silent (UNVERIFIED, documented here so a
+test can see them): chunk PUTs answer 206, the last 201; an exact re-send of
+the chunk just received is accepted again (chunk PUTs are safe to repeat);
+creator_info of an unaudited app offers SELF_ONLY only; a post that keeps
+interactions on when the creator disabled them is refused as ``invalid_param``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.fakes.base import FakePlatform, body_json
+
+OK = {"code": "ok", "message": ""}
+PUBLIC_OPTIONS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
+PRIVATE_OPTIONS = ("FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
+#: Chunk rules (media transfer guide); "MB" read strictly for each bound.
+MIN_CHUNK = 5 * 1024 * 1024
+MAX_CHUNK = 64_000_000
+MAX_LAST_CHUNK = 128_000_000
+MAX_CHUNKS = 1000
+MAX_VIDEO = 4_000_000_000
+CAPTION = 2_200
+PHOTO_TITLE = 90
+PHOTO_DESCRIPTION = 4_000
+MAX_PHOTOS = 35
+PHOTO_BYTES = 20_000_000
+UPLOAD_LIFETIME = 3600.0
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+#: Requests per minute per token (§4.5), enforced when ``rate_limits`` is on.
+PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30}
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+def utf16(text: str) -> int:
+    """Length in UTF-16 code units, counted independently of crosspost.units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class TikTokPost:
+    """One post the fake accepted at init, and what became of it."""
+
+    publish_id: str
+    media_type: str  # "VIDEO" or "PHOTO"
+    post_info: dict[str, Any]
+    source_info: dict[str, Any]
+    token: str
+    created: float
+    upload_id: str = ""
+    upload_token: str = ""
+    # video upload progress: counted and hashed, never stored
+    received: int = 0
+    next_chunk: int = 0
+    sha256: Any = field(default_factory=hashlib.sha256)
+    last_range: tuple[int, int] | None = None
+    last_digest: str = ""
+    content_type: str = ""
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+    # status machine
+    status: str = "PROCESSING_UPLOAD"
+    polls_left: int = 0
+    fail_reason: str = ""
+    post_id: str = ""
+    photo_bytes: list[int] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The caption (video) or title (photo)."""
+        return str(self.post_info.get("title", ""))
+
+    @property
+    def description(self) -> str:
+        """A photo post's description."""
+        return str(self.post_info.get("description", ""))
+
+    @property
+    def privacy_level(self) -> str:
+        """The privacy level the post was created with."""
+        return str(self.post_info.get("privacy_level"))
+
+    @property
+    def video_size(self) -> int:
+        """The size the init announced."""
+        return int(self.source_info.get("video_size", 0))
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the bytes uploaded so far."""
+        return str(self.sha256.hexdigest())
+
+    @property
+    def complete(self) -> bool:
+        """Whether every byte of the video arrived."""
+        return self.received == self.video_size
+
+
+class FakeTikTok(FakePlatform):
+    """The TikTok Content Posting API; ``posts`` records every init it accepted."""
+
+    name = "tiktok"
+
+    def __init__(
+        self,
+        token: str = "tiktok-access-token",
+        *,
+        username: str = "kpumusirawas",
+        private_account: bool = False,
+        unaudited: bool = False,
+        scopes: tuple[str, ...] = ("user.info.basic", "video.publish", "video.upload"),
+        comment_disabled: bool = False,
+        duet_disabled: bool = False,
+        stitch_disabled: bool = False,
+        max_video_post_duration_sec: int = 600,
+        processing_polls: int = 1,
+        fail_reason: str | None = None,
+        daily_cap: int = 15,
+        rate_limits: bool = False,
+        verified_prefixes: tuple[str, ...] | None = None,
+        fetch: Callable[[str], bytes | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.tokens = {token}
+        self.expired_tokens: set[str] = set()
+        self.username = username
+        self.private_account = private_account
+        self.unaudited = unaudited
+        self.scopes = set(scopes)
+        self.comment_disabled = comment_disabled
+        self.duet_disabled = duet_disabled
+        self.stitch_disabled = stitch_disabled
+        self.max_video_post_duration_sec = max_video_post_duration_sec
+        #: status polls answered PROCESSING_* after the media arrived
+        self.processing_polls = processing_polls
+        #: when set, posts end FAILED with this fail_reason
+        self.fail_reason = fail_reason
+        self.daily_cap = daily_cap
+        self.rate_limits = rate_limits
+        #: None: every photo URL counts as verified; else the verified URL prefixes
+        self.verified_prefixes = verified_prefixes
+        #: photos: ``media[url] = bytes``, else ``fetch(url)``; None means unreachable
+        self.media: dict[str, bytes] = {}
+        self.fetch = fetch
+        self.clock: Callable[[], float] = time.monotonic
+        self.posts: list[TikTokPost] = []
+        self._ids = itertools.count(1)
+        self._hits: dict[tuple[str, str], list[float]] = {}
+        prefix = "/v2/post/publish"
+        self.route("POST", f"{prefix}/creator_info/query/", self.creator_info)
+        self.route("POST", f"{prefix}/video/init/", self.video_init)
+        self.route("POST", f"{prefix}/content/init/", self.content_init)
+        self.route("POST", f"{prefix}/status/fetch/", self.status_fetch)
+        self.route("PUT", "/video/", self.upload)
+
+    # -- inspection ----------------------------------------------------------------------
+
+    @property
+    def published(self) -> list[TikTokPost]:
+        """Posts that reached PUBLISH_COMPLETE."""
+        return [p for p in self.posts if p.status == "PUBLISH_COMPLETE"]
+
+    @property
+    def privacy_options(self) -> tuple[str, ...]:
+        """What creator_info offers this account."""
+        if self.unaudited:
+            return ("SELF_ONLY",)
+        return PRIVATE_OPTIONS if self.private_account else PUBLIC_OPTIONS
+
+    # -- envelope ------------------------------------------------------------------------
+
+    def _log_id(self) -> str:
+        return f"20261126000000FAKE{next(self._ids):06d}"
+
+    def ok(self, data: dict[str, Any], status: int = 200) -> httpx.Response:
+        """A success envelope."""
+        return httpx.Response(
+            status, json={"data": data, "error": {**OK, "log_id": self._log_id()}}
+        )
+
+    def error(self, status: int, code: str, message: str) -> httpx.Response:
+        """An error envelope, as TikTok sends it."""
+        return httpx.Response(
+            status,
+            json={
+                "data": {},
+                "error": {"code": code, "message": message, "log_id": self._log_id()},
+            },
+        )
+
+    def invalid(self, message: str) -> httpx.Response:
+        """400 invalid_param (the posting endpoints' spelling)."""
+        return self.error(400, "invalid_param", message)
+
+    def not_found(self, request: httpx.Request, method_mismatch: bool) -> httpx.Response:
+        """An unknown path or method."""
+        status = 405 if method_mismatch else 404
+        return self.error(
+            status, "invalid_param", f"{request.method} {request.url.path}: no such API"
+        )
+
+    # -- checks --------------------------------------------------------------------------
+
+    def _auth(self, request: httpx.Request, limit: str) -> tuple[str, httpx.Response | None]:
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        if token not in self.tokens or token in self.expired_tokens:
+            return token, self.error(
+                401,
+                "access_token_invalid",
+                "The access token is invalid or not found in the request.",
+            )
+        if "video.publish" not in self.scopes:
+            return token, self.error(
+                401,
+                "scope_not_authorized",
+                "The user did not authorize the scope required for completing this request.",
+            )
+        if self.rate_limits:
+            now = self.clock()
+            hits = [t for t in self._hits.get((token, limit), []) if now - t < 60.0]
+            if len(hits) >= PER_MINUTE[limit]:
+                return token, self.error(
+                    429, "rate_limit_exceeded", "The API rate limit was exceeded."
+                )
+            self._hits[(token, limit)] = [*hits, now]
+        return token, None
+
+    def _json(self, request: httpx.Request) -> dict[str, Any] | None:
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return None
+        payload = body_json(request)
+        return payload if isinstance(payload, dict) else None
+
+    def _privacy(self, post_info: dict[str, Any]) -> httpx.Response | None:
+        privacy = post_info.get("privacy_level")
+        if self.unaudited and not self.private_account:
+            return self.error(
+                403,
+                "unaudited_client_can_only_post_to_private_accounts",
+                "Please review our integration guidelines at "
+                "https://developers.tiktok.com/doc/content-sharing-guidelines/",
+            )
+        if privacy not in self.privacy_options:
+            return self.error(
+                403,
+                "privacy_level_option_mismatch",
+                "privacy_level is missing or not one of the creator's privacy_level_options.",
+            )
+        return None
+
+    def _cap(self, token: str) -> httpx.Response | None:
+        today = [p for p in self.posts if p.token == token and self.clock() - p.created < 86400]
+        if len(today) >= self.daily_cap:
+            return self.error(
+                403,
+                "spam_risk_too_many_posts",
+                "The daily post cap from the API is reached for the current user.",
+            )
+        return None
+
+    def _flags(self, post_info: dict[str, Any], names: tuple[str, ...]) -> httpx.Response | None:
+        for name in names:
+            if name in post_info and not isinstance(post_info[name], bool):
+                return self.invalid(f"post_info.{name} must be a boolean")
+        disabled = {
+            "disable_comment": self.comment_disabled,
+            "disable_duet": self.duet_disabled,
+            "disable_stitch": self.stitch_disabled,
+        }
+        for name in names:
+            if disabled.get(name) and post_info.get(name) is not True:
+                return self.invalid(f"{name} must be true: the creator turned it off in the app")
+        return None
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    def creator_info(self, request: httpx.Request) -> httpx.Response:
+        """The account's username, privacy options and interaction settings."""
+        _, denied = self._auth(request, "creator_info")
+        if denied:
+            return denied
+        return self.ok(
+            {
+                "creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
+                "creator_username": self.username,
+                "creator_nickname": self.username.upper(),
+                "privacy_level_options": list(self.privacy_options),
+                "comment_disabled": self.comment_disabled,
+                "duet_disabled": self.duet_disabled,
+                "stitch_disabled": self.stitch_disabled,
+                "max_video_post_duration_sec": self.max_video_post_duration_sec,
+            }
+        )
+
+    def video_init(self, request: httpx.Request) -> httpx.Response:
+        """Start a video post (FILE_UPLOAD); answers publish_id and upload_url."""
+        token, denied = self._auth(request, "init")
+        if denied:
+            return denied
+        body = self._json(request)
+        if body is None:
+            return self.invalid("The request body must be JSON (application/json).")
+        post_info, source = body.get("post_info"), body.get("source_info")
+        if not isinstance(post_info, dict) or not isinstance(source, dict):
+            return self.invalid("post_info and source_info are required.")
+        title = post_info.get("title", "")
+        if not isinstance(title, str) or utf16(title) > CAPTION:
+            return self.invalid(f"title must be a string of at most {CAPTION} UTF-16 runes.")
+        if not isinstance(post_info.get("brand_content_toggle"), bool):
+            return self.invalid("post_info.brand_content_toggle is required.")
+        bad = self._flags(
+            post_info,
+            ("disable_comment", "disable_duet", "disable_stitch", "brand_organic_toggle"),
+        )
+        if bad:
+            return bad
+        if source.get("source") != "FILE_UPLOAD":
+            return self.invalid("source_info.source: this fake supports FILE_UPLOAD only.")
+        problem = chunk_rule_problem(
+            source.get("video_size"), source.get("chunk_size"), source.get("total_chunk_count")
+        )
+        if problem:
+            return self.invalid(problem)
+        refused = self._privacy(post_info) or self._cap(token)
+        if refused:
+            return refused
+        number = next(self._ids)
+        post = TikTokPost(
+            publish_id=f"v_pub_file~v2-1.{7_300_000_000_000_000_000 + number}",
+            media_type="VIDEO",
+            post_info=post_info,
+            source_info=source,
+            token=token,
+            created=self.clock(),
+            upload_id=str(number),
+            upload_token=hashlib.sha256(f"upload-{number}".encode()).hexdigest()[:32],
+        )
+        self.posts.append(post)
+        # The real host is open-upload.tiktokapis.com; clients rebase it onto us.
+        upload_url = f"{self.base_url}/video/?upload_id={number}&upload_token={post.upload_token}"
+        return self.ok({"publish_id": post.publish_id, "upload_url": upload_url})
+
+    def upload(self, request: httpx.Request) -> httpx.Response:
+        """One chunk of a video: exactly the next range, in order, of the announced size."""
+        params = request.url.params
+        post = next(
+            (
+                p
+                for p in self.posts
+                if p.upload_id
+                and (p.upload_id, p.upload_token)
+                == (params.get("upload_id"), params.get("upload_token"))
+            ),
+            None,
+        )
+        if post is None:
+            return self.error(404, "invalid_param", "Unknown upload_id or upload_token.")
+        if self.clock() - post.created > UPLOAD_LIFETIME:
+            return self.error(403, "invalid_param", "The upload_url has expired (1 hour).")
+        ctype = request.headers.get("content-type", "")
+        if ctype not in VIDEO_TYPES:
+            return self.invalid(f"Content-Type must be one of {', '.join(VIDEO_TYPES)}.")
+        if post.content_type and ctype != post.content_type:
+            return self.invalid("Content-Type changed between chunks.")
+        match = _RANGE.fullmatch(request.headers.get("content-range", ""))
+        if match is None:
+            return self.invalid("Content-Range must be 'bytes {first}-{last}/{total}'.")
+        first, last, total = (int(g) for g in match.groups())
+        data = request.content
+        length = request.headers.get("content-length")
+        if length is None or int(length) != len(data) or len(data) != last - first + 1:
+            return self.invalid("Content-Length must equal the chunk's size and its range.")
+        if total != post.video_size:
+            return self.invalid("The total in Content-Range is not the video_size of the init.")
+        digest = hashlib.sha256(data).hexdigest()
+        if post.last_range == (first, last) and digest == post.last_digest:
+            # The same chunk again (its answer was lost): harmless, answer as before.
+            return self.ok({}, 201 if post.complete else 206)
+        expected = expected_range(
+            post.video_size, int(post.source_info["chunk_size"]), post.next_chunk
+        )
+        if post.complete or expected != (first, last):
+            return self.invalid(
+                f"Chunks must be sent in order: expected bytes {expected[0]}-{expected[1]}, "
+                f"got {first}-{last}."
+            )
+        post.sha256.update(data)
+        post.received += len(data)
+        post.next_chunk += 1
+        post.last_range, post.last_digest = (first, last), digest
+        post.content_type = ctype
+        post.chunks.append((first, last))
+        if post.complete:
+            post.polls_left = self.processing_polls
+            return self.ok({}, 201)
+        return self.ok({}, 206)
+
+    def content_init(self, request: httpx.Request) -> httpx.Response:
+        """Start a photo post: PULL_FROM_URL only, from verified URLs."""
+        token, denied = self._auth(request, "init")
+        if denied:
+            return denied
+        body = self._json(request)
+        if body is None:
+            return self.invalid("The request body must be JSON (application/json).")
+        post_info, source = body.get("post_info"), body.get("source_info")
+        if not isinstance(post_info, dict) or not isinstance(source, dict):
+            return self.invalid("post_info and source_info are required.")
+        if body.get("media_type") != "PHOTO":
+            return self.invalid("media_type must be PHOTO.")
+        if body.get("post_mode") not in ("DIRECT_POST", "MEDIA_UPLOAD"):
+            return self.invalid("post_mode must be DIRECT_POST or MEDIA_UPLOAD.")
+        title, description = post_info.get("title", ""), post_info.get("description", "")
+        if not isinstance(title, str) or utf16(title) > PHOTO_TITLE:
+            return self.invalid(f"title must be at most {PHOTO_TITLE} UTF-16 runes.")
+        if not isinstance(description, str) or utf16(description) > PHOTO_DESCRIPTION:
+            return self.invalid(f"description must be at most {PHOTO_DESCRIPTION} UTF-16 runes.")
+        bad = self._flags(
+            post_info,
+            ("disable_comment", "auto_add_music", "brand_content_toggle", "brand_organic_toggle"),
+        )
+        if bad:
+            return bad
+        if source.get("source") != "PULL_FROM_URL":
+            return self.invalid("Photo posts only support source PULL_FROM_URL.")
+        images = source.get("photo_images")
+        if (
+            not isinstance(images, list)
+            or not 1 <= len(images) <= MAX_PHOTOS
+            or not all(isinstance(u, str) and u.startswith(("https://", "http://")) for u in images)
+        ):
+            return self.invalid(f"photo_images must list 1 to {MAX_PHOTOS} photo URLs.")
+        cover = source.get("photo_cover_index")
+        if not isinstance(cover, int) or isinstance(cover, bool) or not 0 <= cover < len(images):
+            return self.invalid("photo_cover_index must index photo_images (from 0).")
+        if self.verified_prefixes is not None and not all(
+            u.startswith(self.verified_prefixes) for u in images
+        ):
+            return self.error(
+                403,
+                "url_ownership_unverified",
+                "Please verify the ownership of the domain or URL prefix of the photo URLs.",
+            )
+        if body["post_mode"] == "DIRECT_POST":
+            refused = self._privacy(post_info)
+            if refused:
+                return refused
+        refused = self._cap(token)
+        if refused:
+            return refused
+        post = TikTokPost(
+            publish_id=f"p_pub_url~v2.{7_400_000_000_000_000_000 + next(self._ids)}",
+            media_type="PHOTO",
+            post_info=post_info,
+            source_info=source,
+            token=token,
+            created=self.clock(),
+            status="PROCESSING_DOWNLOAD",
+            polls_left=self.processing_polls,
+        )
+        # TikTok pulls the photos itself; an unreachable or unusable one fails the post.
+        for url in images:
+            data = self.media.get(url)
+            if data is None and self.fetch is not None:
+                data = self.fetch(url)
+            if data is None:
+                post.fail_reason = post.fail_reason or "photo_pull_failed"
+                continue
+            post.photo_bytes.append(len(data))
+            is_jpeg = data.startswith(b"\xff\xd8\xff")
+            is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+            if not (is_jpeg or is_webp):
+                post.fail_reason = post.fail_reason or "file_format_check_failed"
+            elif len(data) > PHOTO_BYTES:
+                post.fail_reason = post.fail_reason or "picture_size_check_failed"
+        self.posts.append(post)
+        return self.ok({"publish_id": post.publish_id})
+
+    def status_fetch(self, request: httpx.Request) -> httpx.Response:
+        """Where a post is: PROCESSING_UPLOAD/DOWNLOAD, PUBLISH_COMPLETE or FAILED."""
+        token, denied = self._auth(request, "status")
+        if denied:
+            return denied
+        body = self._json(request)
+        publish_id = body.get("publish_id") if body else None
+        post = next((p for p in self.posts if p.publish_id == publish_id), None)
+        if post is None or post.token != token:
+            return self.invalid("publish_id is missing or unknown.")
+        self._advance(post)
+        data: dict[str, Any] = {
+            "status": post.status,
+            "publicaly_available_post_id": [int(post.post_id)] if post.post_id else [],
+        }
+        if post.status == "FAILED":
+            data["fail_reason"] = post.fail_reason
+        if post.media_type == "VIDEO":
+            data["uploaded_bytes"] = post.received
+        else:
+            data["downloaded_bytes"] = sum(post.photo_bytes)
+        return self.ok(data)
+
+    def _advance(self, post: TikTokPost) -> None:
+        if post.status not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
+            return
+        if post.media_type == "VIDEO" and not post.complete:
+            return
+        if post.polls_left > 0:
+            post.polls_left -= 1
+            return
+        reason = post.fail_reason or self.fail_reason
+        if reason:
+            post.status, post.fail_reason = "FAILED", reason
+            return
+        post.status = "PUBLISH_COMPLETE"
+        # Only public posts get a public id (after moderation, instant here).
+        if post.privacy_level == "PUBLIC_TO_EVERYONE":
+            post.post_id = str(7_500_000_000_000_000_000 + next(self._ids))
+
+
+def expected_range(video_size: int, chunk_size: int, index: int) -> tuple[int, int]:
+    """The inclusive byte range of chunk ``index``; the last chunk takes the remainder."""
+    count = max(video_size // chunk_size, 1)
+    first = index * chunk_size
+    last = video_size - 1 if index >= count - 1 else first + chunk_size - 1
+    return first, last
+
+
+def chunk_rule_problem(video_size: Any, chunk_size: Any, count: Any) -> str | None:
+    """Why an init's chunk plan breaks the media transfer guide's rules, or None."""
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in (video_size, chunk_size, count)
+    ):
+        return "video_size, chunk_size and total_chunk_count are required integers."
+    if video_size <= 0 or chunk_size <= 0:
+        return "video_size and chunk_size must be positive."
+    if video_size > MAX_VIDEO:
+        return "The video is larger than 4 GB."
+    if video_size < MIN_CHUNK:
+        if chunk_size != video_size or count != 1:
+            return "Videos under 5 MB must be uploaded whole: chunk_size = video_size, 1 chunk."
+        return None
+    if chunk_size == video_size:
+        if video_size > MAX_CHUNK:
+            return "Videos over 64 MB must be uploaded in chunks."
+        return None if count == 1 else "A whole upload is 1 chunk."
+    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+        return "The chunk size is invalid: chunks are 5 MB to 64 MB."
+    if count != video_size // chunk_size:
+        return "total_chunk_count must be floor(video_size / chunk_size)."
+    if not 1 <= count <= MAX_CHUNKS:
+        return "total_chunk_count must be 1 to 1000."
+    if video_size - (count - 1) * chunk_size > MAX_LAST_CHUNK:
+        return "The final chunk may be at most 128 MB."
+    return None
