@@ -65,8 +65,10 @@ def main() -> None:
     preview = wall([sys.executable, "-m", "crosspost", "preview", str(EXAMPLE)], args.runs)
     rate, count = renders_per_second()
     b, p = statistics.median(baseline), statistics.median(preview)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
     print(f"baseline  import typer, pydantic, rich: median {b * 1000:.0f} ms ({args.runs} runs)")
     print(f"crosspost preview (example, 5 platforms): median {p * 1000:.0f} ms ({args.runs} runs)")
     print(f"ratio: {p / b:.2f}x (target <= 1.5x)")

@@ -212,17 +212,33 @@ def test_preview_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["announcement"] == "humas-public-speaking-2023"
     assert [p["platform"] for p in data["posts"]] == [
-        "facebook", "instagram", "tiktok", "youtube", "twitter",
+        "facebook",
+        "instagram",
+        "tiktok",
+        "youtube",
+        "twitter",
     ]
     x = data["posts"][-1]
-    assert set(x) >= {"platform", "unit", "title", "parts", "media", "trimmed", "dropped",
-                      "warnings", "problems"}
+    assert set(x) >= {
+        "platform",
+        "unit",
+        "title",
+        "parts",
+        "media",
+        "trimmed",
+        "dropped",
+        "warnings",
+        "problems",
+    }
     assert x["unit"] == "weighted" and x["title"] is None and x["trimmed"] is True
     assert x["parts"][0]["limit"] == 280 and x["parts"][0]["length"] <= 280
     assert x["media"] == [{"path": "media/humas.jpg", "kind": "image"}]
     yt = data["posts"][3]
-    assert yt["title"] == {"text": "Penguatan Peran Kehumasan dan Public Speaking",
-                           "length": 45, "limit": 100}
+    assert yt["title"] == {
+        "text": "Penguatan Peran Kehumasan dan Public Speaking",
+        "length": 45,
+        "limit": 100,
+    }
 
 
 def test_dry_run_output_is_identical_to_preview(capsys: pytest.CaptureFixture[str]) -> None:
@@ -274,8 +290,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def _subprocess(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})}, timeout=120, check=False,
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        timeout=120,
+        check=False,
     )
 
 

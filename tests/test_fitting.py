@@ -283,7 +283,7 @@ def _entity_texts(text: str) -> set[tuple[str, str]]:
 def test_fitted_post_properties(
     platform: str, body: str, tags: list[str], limit: int | None, thread: bool
 ) -> None:
-    """For every adapter: within the limit, clusters from the input, no entity cut, deterministic."""
+    """Every adapter: within the limit, clusters from the input, no entity cut, deterministic."""
     overrides = {"twitter": {"thread": thread}} if platform == "twitter" else None
     loaded = _loaded(body, tags, overrides=overrides)
     config = _config(limit)

@@ -83,6 +83,8 @@ _CONTENT_REASONS = {
     "forbiddenLicenseSetting": "the licence setting",
 }
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+#: Seconds to wait on a rate-limit answer that names no wait.
+RATE_LIMIT_BACKOFF = 2.0
 _QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 _SCOPE_REASONS = {"forbidden", "insufficientPermissions"}
 
@@ -461,7 +463,9 @@ def classify(response: httpx.Response) -> PlatformError:
             "youtube",
             f"YouTube: too many requests ({said}); try again shortly",
             status=status,
-            retry_after=retry_after(response),
+            # Google asks for exponential backoff on these (core_errors): without a
+            # Retry-After, a short wait lets the retry layer back off and try again.
+            retry_after=retry_after(response) or RATE_LIMIT_BACKOFF,
         )
     if reason in _CONTENT_REASONS:
         return InvalidContentError(

@@ -29,6 +29,10 @@ class FacebookSettings(PlatformSettings):
     page_id: str | None = None
     #: The Graph API version in every path; Meta retires versions about every two years.
     graph_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
+    #: The Meta app id: videos from local files go through the Resumable Upload
+    #: API, whose sessions are opened at ``/{app_id}/uploads`` (platform-apis.md §2.2).
+    #: Only needed for video posts.
+    app_id: str | None = Field(default=None, pattern=r"^\d+$")
 
 
 class FacebookAdapter(Adapter):
@@ -42,6 +46,7 @@ class FacebookAdapter(Adapter):
     limits = Limits(body=63_206)
     Settings = FacebookSettings
     credentials = ("page_token",)
+    required_settings = ("page_id",)
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """Photos when there are any (up to 10), else one video; text alone is fine too."""
@@ -65,6 +70,9 @@ class FacebookAdapter(Adapter):
             choice.media = (videos[0],)
             if len(videos) > 1:
                 choice.warnings.append("a Facebook post has one video: only the first is attached")
+            if videos[0].path is not None and videos[0].mime != "video/mp4":
+                # The Resumable Upload API takes video/mp4 only (graph-api/guides/upload).
+                choice.problems.append(f"{videos[0].name}: Facebook uploads MP4 videos only")
         return choice
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:

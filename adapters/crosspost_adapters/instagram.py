@@ -42,6 +42,10 @@ class InstagramSettings(PlatformSettings):
     #: "facebook" (graph.facebook.com, Facebook Login) or "instagram"
     #: (graph.instagram.com, Instagram Login): an app uses one or the other.
     login: Literal["facebook", "instagram"] = "facebook"
+    #: Ask ``content_publishing_limit`` before publishing and stop early when the
+    #: 50-posts-per-24-hours quota is used up (documented on graph.facebook.com;
+    #: on graph.instagram.com UNVERIFIED, so a refused check is ignored).
+    check_quota: bool = True
 
 
 class InstagramAdapter(Adapter):
@@ -57,6 +61,7 @@ class InstagramAdapter(Adapter):
     limits = Limits(body=2_200, hashtags=5, count_inline=True)
     Settings = InstagramSettings
     credentials = ("access_token",)
+    required_settings = ("ig_user_id",)
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """JPEG images (one, or a carousel of up to 10), else one video as a Reel."""

@@ -162,6 +162,8 @@ class Adapter(ABC):
     Options: ClassVar[type[Overrides]] = Overrides
     #: Environment variables (and credentials-file keys) this platform needs.
     credentials: ClassVar[tuple[str, ...]] = ()
+    #: Settings (account ids) that must be set in config before publishing.
+    required_settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: PlatformSettings | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()

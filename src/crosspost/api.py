@@ -213,8 +213,11 @@ def _why(exc: Exception) -> str:
 
 def _backoff(exc: Exception) -> bool | float:
     if isinstance(exc, RateLimitedError):
-        wait = exc.retry_after if exc.retry_after is not None else 1.0
-        return wait if wait <= MAX_RATE_LIMIT_WAIT else False
+        # No stated wait: calling again while throttled only prolongs it (Meta's
+        # advice); fail as rate limited and let a later run try.
+        if exc.retry_after is None:
+            return False
+        return exc.retry_after if exc.retry_after <= MAX_RATE_LIMIT_WAIT else False
     return isinstance(exc, TransientError)
 
 

@@ -49,9 +49,7 @@ def platforms_for(
     chosen = [registry.canonical(name) for name in only]
     candidates = list(registry.builtin_names())
     candidates += [name for name in config.platforms if name not in candidates]
-    enabled = [
-        name for name in candidates if (s := config.for_platform(name)) is None or s.enabled
-    ]
+    enabled = [name for name in candidates if (s := config.for_platform(name)) is None or s.enabled]
     base = list(loaded.targets) if loaded.targets is not None else enabled
     disabled = [name for name in base if name not in enabled]
     if disabled and loaded.targets is not None:

@@ -17,6 +17,7 @@ from crosspost.credentials import Credentials
 from crosspost.errors import (
     AnnouncementError,
     CredentialsError,
+    InputError,
     PlatformError,
     Problem,
     UnknownOutcomeError,
@@ -69,9 +70,12 @@ def exit_code(results: list[Result]) -> int:
 
 
 def check_credentials(plan: Plan, environ: Mapping[str, str] | None = None) -> None:
-    """Raise one CredentialsError naming every missing secret, before any request is made."""
+    """Raise one error naming every missing secret and account setting, before any request."""
     missing = []
     for name, adapter in plan.adapters.items():
+        for key in adapter.required_settings:
+            if getattr(adapter.settings, key, None) in (None, ""):
+                missing.append(f"{name}: set {key} in [platforms.{name}] of the config")
         creds = Credentials(name, environ)
         lacking = creds.missing(adapter.credentials)
         if lacking:
@@ -114,6 +118,8 @@ async def publish_plan(
             )
         except CredentialsError as exc:
             return Result(platform, "failed", code="auth", message=redact(str(exc)))
+        except InputError as exc:  # a setting the platform needs (an account id) is missing
+            return Result(platform, "failed", code="config", message=redact(str(exc)))
         except Exception as exc:  # a bug of ours: say so, and never claim it did not post
             return Result(
                 platform,

@@ -61,9 +61,17 @@ class FakePlatform:
         """
         self._routes.append((method, re.compile(pattern), handler))
 
-    def fail(self, match: str, status: int | None = None, *, json: Any = None,
-             headers: dict[str, str] | None = None, drop: bool = False, after: bool = False,
-             times: int = 1) -> None:
+    def fail(
+        self,
+        match: str,
+        status: int | None = None,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        drop: bool = False,
+        after: bool = False,
+        times: int = 1,
+    ) -> None:
         """Make the next ``times`` requests matching ``match`` (a regex over
         ``"METHOD /path"``) fail with ``status``/``json``, or drop the connection.
         With ``after``, the request is first handled for real (it landed), then the
@@ -124,8 +132,9 @@ class FakePlatform:
             try:
                 return self(request)
             except Dropped:
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
-                                                request=request) from None
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                ) from None
 
         return httpx.MockTransport(handler)
 

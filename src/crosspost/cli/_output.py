@@ -150,7 +150,10 @@ def show_results(results: list[Result], out: Console) -> None:
                 line += Text(f" ({result.message})", style="dim")
         else:
             label = "outcome unknown" if result.status == "unknown" else f"failed ({result.code})"
-            line += Text(f"{label}: {redact(result.message or '')}")
+            message = redact(result.message or "")
+            for prefix in (f"{name}: ", f"{result.platform}: ", "X: "):
+                message = message.removeprefix(prefix)  # the line already names the platform
+            line += Text(f"{label}: {message}")
             if result.retryable:
                 line += Text(" (trying again later may work)", style="dim")
         out.print(line, soft_wrap=True)

@@ -28,7 +28,6 @@ class LineProgress(Progress):
     def upload_started(self, platform: str, name: str, total: int) -> None:
         """Remember the start, to report the rate at the end."""
         self._uploads[(platform, name)] = [total, 0, time.monotonic()]
-        self.step(platform, f"uploading {name} ({total / 1_000_000:,.1f} MB)")
 
     def upload_advanced(self, platform: str, name: str, sent: int) -> None:
         """Print a line when the upload completes."""
@@ -38,7 +37,11 @@ class LineProgress(Progress):
         state[1] += sent
         if state[1] >= state[0]:
             seconds = max(time.monotonic() - state[2], 1e-6)
-            self.step(platform, f"uploaded {name} ({state[0] / seconds / 1_000_000:,.1f} MB/s)")
+            self.step(
+                platform,
+                f"uploaded {name}: {_size(state[0])} in {seconds:.1f} s "
+                f"({_size(state[0] / seconds)}/s)",
+            )
             del self._uploads[(platform, name)]
 
 
@@ -94,3 +97,12 @@ class LiveProgress(Progress):
         task = self._uploads.get((platform, name))
         if task is not None:
             self.bars.advance(task, sent)
+
+
+def _size(count: float) -> str:
+    """A byte count for people."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000
+    return f"{count:,.1f} GB"  # pragma: no cover

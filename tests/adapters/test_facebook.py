@@ -1,0 +1,600 @@
+"""Facebook Page publishing against FakeFacebook: feed, photos, resumable video, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import random
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from crosspost.adapter import Part, Post, Published
+from crosspost.api import Progress, PublishContext
+from crosspost.credentials import Credentials
+from crosspost.errors import (
+    AuthError,
+    ConfigError,
+    CredentialsError,
+    InvalidContentError,
+    PlatformError,
+    RateLimitedError,
+    TransientError,
+    UnknownOutcomeError,
+)
+from crosspost.media import MediaFile
+from crosspost.planning import plan_file
+from crosspost.units import Unit
+from crosspost_adapters._facebook_api import classify
+from crosspost_adapters.facebook import FacebookAdapter, FacebookSettings
+from tests.conftest import EXAMPLE
+from tests.fakes.base import form, multipart
+from tests.fakes.facebook import FakeFacebook, graph_error
+from tests.fakes.server import serve
+
+FEED = r"^POST /v\d+\.\d+/\d+/feed$"
+PHOTOS = r"^POST /v\d+\.\d+/\d+/photos$"
+VIDEOS = r"^POST /v\d+\.\d+/\d+/videos$"
+UPLOAD = r"^POST /v\d+\.\d+/upload:"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+
+
+class Recorder(Progress):
+    """Records progress calls."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.started: list[int] = []
+        self.sent = 0
+
+    def step(self, platform: str, message: str) -> None:
+        """Record a step."""
+        self.steps.append(message)
+
+    def upload_started(self, platform: str, name: str, total: int) -> None:
+        """Record an upload start."""
+        self.started.append(total)
+
+    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
+        """Count bytes sent."""
+        self.sent += sent
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to its end."""
+    return asyncio.run(coro)
+
+
+@functools.cache
+def planned() -> Post:
+    """The example announcement's Facebook post (the seed post, with the photo)."""
+    plan = plan_file(EXAMPLE / "announcement.toml", only=["facebook"])
+    return plan.posts[0]
+
+
+def text_post(text: str = "Halo #TemanPemilih, jadwal sosialisasi besok.", **kw: Any) -> Post:
+    """A hand-made Facebook post."""
+    return Post(
+        platform="facebook",
+        unit=Unit.CHARS,
+        parts=(Part(text, len(text), 63_206),),
+        **kw,
+    )
+
+
+def image(tmp_path: Path, name: str = "photo.jpg", data: bytes = JPEG) -> MediaFile:
+    """A JPEG file on disk."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    return MediaFile(name, "image", "image/jpeg", path=path, size=len(data))
+
+
+def video(tmp_path: Path, size: int = 3 * 1024 * 1024 + 17, mime: str = "video/mp4") -> MediaFile:
+    """A video file of ``size`` bytes that starts like an MP4 (more than one read chunk)."""
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    data = head + random.Random(size).randbytes(size - len(head))
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    return MediaFile("media/clip.mp4", "video", mime, path=path, size=size)
+
+
+def context(
+    fake: FakeFacebook,
+    client: httpx.AsyncClient,
+    env: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> PublishContext:
+    """A publish context pointed at ``fake`` through ``client``."""
+    values: dict[str, Any] = {
+        "api_base": "http://testserver",
+        "page_id": fake.page_id,
+        "app_id": fake.app_id,
+    }
+    values.update(settings)
+    environ = {"CROSSPOST_FACEBOOK_PAGE_TOKEN": fake.page_token} if env is None else env
+    return PublishContext(
+        client=client,
+        platform="facebook",
+        settings=FacebookSettings(**values),
+        credentials=Credentials("facebook", environ=environ),
+        progress=progress or Progress(),
+        poll_interval=0,
+    )
+
+
+def publish(fake: FakeFacebook, post: Post, **kw: Any) -> Published:
+    """Publish ``post`` to ``fake`` in-process."""
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = context(fake, client, **kw)
+            return await FacebookAdapter(ctx.settings).publish(post, ctx)
+
+    result: Published = run(go())
+    return result
+
+
+def failure(fake: FakeFacebook, post: Post, **kw: Any) -> PlatformError:
+    """Publish and return the PlatformError it raised (any other exception fails the test)."""
+    with pytest.raises(PlatformError) as info:
+        publish(fake, post, **kw)
+    return info.value
+
+
+def no_token_in_urls(fake: FakeFacebook) -> None:
+    """No request carried a token in its URL."""
+    for request in fake.requests:
+        assert fake.page_token not in str(request.url)
+        assert fake.user_token not in str(request.url)
+        assert "access_token" not in str(request.url)
+
+
+# -- happy paths ---------------------------------------------------------------
+
+
+def test_text_post_goes_to_the_feed_with_the_planned_message() -> None:
+    """A text post is one POST /feed whose message is the plan's text, token in the header."""
+    fake = FakeFacebook()
+    post = text_post()
+    result = publish(fake, post)
+    [request] = fake.calls(FEED)
+    assert json.loads(request.content) == {"message": post.text}
+    assert request.headers["authorization"] == f"Bearer {fake.page_token}"
+    assert request.url.path == f"/v25.0/{fake.page_id}/feed"
+    assert fake.posts[0]["message"] == post.text
+    assert result.remote_id == fake.posts[0]["id"]
+    assert result.url == f"https://www.facebook.com/{fake.posts[0]['id']}"
+    no_token_in_urls(fake)
+
+
+def test_link_named_by_the_plan_is_sent_as_link() -> None:
+    """A link the render side puts in ``extra['link']`` is sent as the feed's ``link``."""
+    fake = FakeFacebook()
+    post = text_post(extra={"link": "https://kab-musirawas.kpu.go.id"})
+    publish(fake, post)
+    assert fake.posts[0]["link"] == "https://kab-musirawas.kpu.go.id"
+    assert fake.posts[0]["message"] == post.text
+
+
+def test_example_photo_post_uploads_the_file_with_the_seed_text() -> None:
+    """The example's photo goes to /photos as multipart ``source`` with the plan's text."""
+    fake = FakeFacebook()
+    post = planned()
+    assert len(post.media) == 1
+    result = publish(fake, post)
+    [request] = fake.calls(PHOTOS)
+    fields, files = multipart(request)
+    assert fields == {"caption": post.text, "published": "true"}
+    assert post.media[0].path is not None
+    assert files["source"] == post.media[0].path.read_bytes()
+    [posted] = fake.posts
+    assert posted["kind"] == "photo"
+    assert posted["message"] == post.text
+    assert result.remote_id == posted["id"]
+    assert result.url == f"https://www.facebook.com/{posted['id']}"
+    assert not fake.calls(FEED)
+
+
+def test_photo_with_only_a_url_is_sent_as_url(tmp_path: Path) -> None:
+    """A photo known only by its public URL is sent as ``url`` and Facebook fetches it."""
+    fake = FakeFacebook()
+    url = "https://example.org/media/photo.jpg"
+    fake.media[url] = JPEG
+    media = MediaFile(url, "image", "image/jpeg", url=url)
+    publish(fake, text_post(media=(media,)))
+    [request] = fake.calls(PHOTOS)
+    assert form(request)["url"] == url
+    assert fake.fetched == [url]
+    assert fake.posts[0]["photos"]
+
+
+def test_several_photos_are_uploaded_unpublished_then_attached_to_one_feed_post(
+    tmp_path: Path,
+) -> None:
+    """Several photos: each uploaded with published=false, then one /feed attaches them all."""
+    fake = FakeFacebook()
+    photos = (image(tmp_path, "a.jpg"), image(tmp_path, "b.jpg", JPEG + b"\x01"))
+    post = text_post(media=photos)
+    progress = Recorder()
+    result = publish(fake, post, progress=progress)
+    uploads = fake.calls(PHOTOS)
+    assert [multipart(r)[0] for r in uploads] == [{"published": "false"}] * 2
+    ids = list(fake.photos)
+    [request] = fake.calls(FEED)
+    assert json.loads(request.content) == {
+        "message": post.text,
+        "attached_media": [{"media_fbid": i} for i in ids],
+    }
+    [posted] = fake.posts
+    assert posted["photos"] == ids
+    assert all(fake.photos[i]["attached_to"] == posted["id"] for i in ids)
+    assert result.ids == (posted["id"], *ids)
+    assert "uploading photo 2 of 2" in progress.steps
+
+
+def test_video_goes_through_the_resumable_upload_then_videos(tmp_path: Path) -> None:
+    """A video: upload session, bytes with file_offset, then /videos with the handle and text."""
+    fake = FakeFacebook()
+    clip = video(tmp_path)
+    post = text_post(media=(clip,), title=Part("Judul", 5, 255))
+    progress = Recorder()
+    env = {
+        "CROSSPOST_FACEBOOK_PAGE_TOKEN": fake.page_token,
+        "CROSSPOST_FACEBOOK_USER_TOKEN": fake.user_token,
+    }
+    result = publish(fake, post, env=env, progress=progress)
+    [opened] = fake.calls(r"^POST /v25.0/\d+/uploads$")
+    assert dict(opened.url.params) == {
+        "file_name": "clip.mp4",
+        "file_length": str(clip.size),
+        "file_type": "video/mp4",
+    }
+    assert opened.headers["authorization"] == f"OAuth {fake.user_token}"
+    [sent] = fake.calls(UPLOAD)
+    assert sent.headers["file_offset"] == "0"
+    assert sent.headers["authorization"] == f"OAuth {fake.user_token}"
+    [create] = fake.calls(VIDEOS)
+    assert create.headers["authorization"] == f"Bearer {fake.page_token}"
+    params = form(create)
+    assert params["description"] == post.text
+    assert params["title"] == "Judul"
+    [posted] = fake.posts
+    assert clip.path is not None
+    assert posted["bytes"] == clip.path.read_bytes()
+    assert result.remote_id == posted["video_id"]
+    assert result.url == f"https://www.facebook.com/{fake.page_id}/videos/{posted['video_id']}"
+    assert progress.started == [clip.size]
+    assert progress.sent == clip.size
+    assert "uploading video" in progress.steps
+    no_token_in_urls(fake)
+
+
+def test_video_upload_falls_back_to_the_page_token(tmp_path: Path) -> None:
+    """Without a user_token the upload uses the Page token (documented fallback)."""
+    fake = FakeFacebook()
+    publish(fake, text_post(media=(video(tmp_path, 4096),)))
+    assert fake.calls(UPLOAD)[0].headers["authorization"] == f"OAuth {fake.page_token}"
+    assert len(fake.posts) == 1
+
+
+def test_video_with_only_a_url_is_sent_as_file_url() -> None:
+    """A video known only by its URL is created with ``file_url`` and no upload."""
+    fake = FakeFacebook()
+    url = "https://example.org/clip.mp4"
+    fake.media[url] = b"\x00\x00\x00\x18ftypmp42" + bytes(100)
+    publish(fake, text_post(media=(MediaFile(url, "video", "video/mp4", url=url),)))
+    assert form(fake.calls(VIDEOS)[0])["file_url"] == url
+    assert not fake.calls(UPLOAD)
+
+
+# -- broken uploads ------------------------------------------------------------
+
+
+def test_upload_cut_mid_file_resumes_from_facebooks_offset(tmp_path: Path) -> None:
+    """A connection dropped mid-upload: the offset is asked and the rest sent; one video."""
+    fake = FakeFacebook()
+    fake.cut_upload_at = 1_000_000
+    clip = video(tmp_path)
+    publish(fake, text_post(media=(clip,)))
+    offsets = [r.headers["file_offset"] for r in fake.calls(UPLOAD)]
+    assert offsets[0] == "0"
+    assert offsets[-1] == "1000000"
+    assert fake.calls(r"^GET /v25.0/upload:")
+    [posted] = fake.posts
+    assert clip.path is not None
+    assert posted["bytes"] == clip.path.read_bytes()
+    assert len(fake.calls(VIDEOS)) == 1
+
+
+def test_upload_answer_lost_after_the_last_byte_still_gets_the_handle(tmp_path: Path) -> None:
+    """The upload landed but its answer was lost: the offset says done and the handle follows."""
+    fake = FakeFacebook()
+    fake.fail(UPLOAD, drop=True, after=True)
+    clip = video(tmp_path, 10_000)
+    publish(fake, text_post(media=(clip,)))
+    assert fake.calls(UPLOAD)[-1].headers["file_offset"] == str(clip.size)
+    assert len(fake.posts) == 1
+
+
+def test_upload_5xx_is_retried(tmp_path: Path) -> None:
+    """A 5xx on the (safe) upload step is retried and the video goes out once."""
+    fake = FakeFacebook()
+    fake.fail(UPLOAD, 500, json={"error": {"message": "x", "code": 2, "is_transient": True}})
+    publish(fake, text_post(media=(video(tmp_path, 5000),)))
+    assert len(fake.posts) == 1
+
+
+def test_video_type_facebook_does_not_take_is_refused_readably(tmp_path: Path) -> None:
+    """A file_type outside the upload API's list is an InvalidContentError naming the types."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post(media=(video(tmp_path, 5000, "video/quicktime"),)))
+    assert isinstance(error, InvalidContentError)
+    assert "video/mp4" in str(error)
+    assert not fake.posts
+
+
+# -- configuration and credentials ---------------------------------------------
+
+
+def test_missing_page_id_is_a_config_error_before_any_request() -> None:
+    """No page_id: a ConfigError naming [platforms.facebook] page_id, and nothing sent."""
+    fake = FakeFacebook()
+    with pytest.raises(ConfigError, match=r"\[platforms\.facebook\] page_id"):
+        publish(fake, text_post(), page_id=None)
+    assert fake.requests == []
+
+
+def test_video_without_app_id_is_a_config_error_before_any_request(tmp_path: Path) -> None:
+    """A video needs app_id: ConfigError naming [platforms.facebook] app_id, nothing sent."""
+    fake = FakeFacebook()
+    with pytest.raises(ConfigError, match=r"\[platforms\.facebook\] app_id"):
+        publish(fake, text_post(media=(video(tmp_path, 5000),)), app_id=None)
+    assert fake.requests == []
+
+
+def test_missing_token_names_the_variable_before_any_request() -> None:
+    """No Page token: a CredentialsError naming CROSSPOST_FACEBOOK_PAGE_TOKEN, nothing sent."""
+    fake = FakeFacebook()
+    with pytest.raises(CredentialsError, match="CROSSPOST_FACEBOOK_PAGE_TOKEN"):
+        publish(fake, text_post(), env={})
+    assert fake.requests == []
+
+
+def test_credentials_declared_by_the_adapter() -> None:
+    """The adapter declares the Page token as its one required credential."""
+    assert FacebookAdapter.credentials == ("page_token",)
+
+
+# -- errors --------------------------------------------------------------------
+
+
+def test_expired_token_is_an_auth_error_without_the_token() -> None:
+    """An expired Page token (190/463) is an AuthError saying to get a new Page token."""
+    fake = FakeFacebook()
+    fake.expire(fake.page_token)
+    error = failure(fake, text_post())
+    assert isinstance(error, AuthError)
+    assert "new Page access token" in str(error)
+    assert fake.page_token not in str(error)
+    assert not fake.posts
+
+
+def test_wrong_token_is_an_auth_error() -> None:
+    """A token Facebook cannot parse is an AuthError."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post(), env={"CROSSPOST_FACEBOOK_PAGE_TOKEN": "nope-nope"})
+    assert isinstance(error, AuthError)
+    assert "nope-nope" not in str(error)
+
+
+def test_http_401_is_an_auth_error() -> None:
+    """A bare 401 (no Graph error object) is an AuthError."""
+    fake = FakeFacebook()
+    fake.fail(FEED, 401)
+    assert isinstance(failure(fake, text_post()), AuthError)
+
+
+def test_wrong_page_id_says_to_check_the_config() -> None:
+    """A page id Facebook does not know (100/33) names the config table to check."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post(), page_id="999")
+    assert isinstance(error, AuthError)
+    assert "[platforms.facebook]" in str(error)
+
+
+def test_short_429_on_the_create_is_waited_out_then_posted_once() -> None:
+    """A 429 with a short Retry-After on /feed is retried (it was refused) and posts once."""
+    fake = FakeFacebook()
+    fake.fail(FEED, 429, headers={"Retry-After": "1"}, json={"error": {"code": 4, "message": "x"}})
+    publish(fake, text_post())
+    assert len(fake.calls(FEED)) == 2
+    assert len(fake.posts) == 1
+
+
+def test_long_429_is_rate_limited_with_retry_after() -> None:
+    """A 429 asking to wait an hour is a RateLimitedError carrying retry_after."""
+    fake = FakeFacebook()
+    fake.fail(FEED, 429, headers={"Retry-After": "3600"})
+    error = failure(fake, text_post())
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == 3600
+    assert not fake.posts
+
+
+def test_throttle_code_uses_the_business_use_case_estimate() -> None:
+    """Code 80001 with X-Business-Use-Case-Usage: RateLimitedError, retry_after from minutes."""
+    fake = FakeFacebook()
+    usage = {fake.page_id: [{"type": "pages", "estimated_time_to_regain_access": 10}]}
+    fake.fail(
+        FEED,
+        400,
+        json={"error": {"message": "(#80001) too many calls", "code": 80001}},
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
+    error = failure(fake, text_post())
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == 600
+
+
+def test_5xx_on_an_unpublished_photo_upload_is_retried(tmp_path: Path) -> None:
+    """A 500 on a safe step (an unpublished photo) is retried; the post goes out once."""
+    fake = FakeFacebook()
+    fake.fail(PHOTOS, 500)
+    photos = (image(tmp_path, "a.jpg"), image(tmp_path, "b.jpg", JPEG + b"\x02"))
+    publish(fake, text_post(media=photos))
+    assert len(fake.calls(PHOTOS)) == 3
+    assert len(fake.posts) == 1
+
+
+def test_5xx_on_the_feed_create_is_unknown_and_sent_once() -> None:
+    """A 500 on /feed may have landed: UnknownOutcomeError, and /feed is not sent again."""
+    fake = FakeFacebook()
+    fake.fail(FEED, 500, json={"error": {"message": "An unknown error occurred", "code": 1}})
+    error = failure(fake, text_post())
+    assert isinstance(error, UnknownOutcomeError)
+    assert len(fake.calls(FEED)) == 1
+
+
+def test_dropped_connection_on_the_photo_create_is_unknown_and_sent_once(tmp_path: Path) -> None:
+    """The published photo landed but the answer was lost: UnknownOutcomeError, sent once."""
+    fake = FakeFacebook()
+    fake.fail(PHOTOS, drop=True, after=True)
+    error = failure(fake, text_post(media=(image(tmp_path),)))
+    assert isinstance(error, UnknownOutcomeError)
+    assert len(fake.calls(PHOTOS)) == 1
+    assert len(fake.posts) == 1  # it did land: the message says to check the Page
+
+
+def test_dropped_connection_on_the_video_create_is_unknown(tmp_path: Path) -> None:
+    """A dropped /videos is UnknownOutcomeError and is sent once."""
+    fake = FakeFacebook()
+    fake.fail(VIDEOS, drop=True)
+    error = failure(fake, text_post(media=(video(tmp_path, 5000),)))
+    assert isinstance(error, UnknownOutcomeError)
+    assert len(fake.calls(VIDEOS)) == 1
+
+
+def test_refused_connection_is_transient_and_nothing_escapes() -> None:
+    """A refused connection is retried, then a TransientError (no raw httpx error)."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
+            ctx = context(FakeFacebook(), client)
+            await FacebookAdapter(ctx.settings).publish(text_post(), ctx)
+
+    with pytest.raises(TransientError):
+        run(go())
+
+
+def test_duplicate_post_is_refused_readably() -> None:
+    """The same message twice: Facebook's 506 becomes 'refused a duplicate of a recent post'."""
+    fake = FakeFacebook()
+    publish(fake, text_post())
+    error = failure(fake, text_post())
+    assert isinstance(error, InvalidContentError)
+    assert "Facebook refused a duplicate of a recent post" in str(error)
+    assert len(fake.posts) == 1
+
+
+def test_too_long_message_is_refused_by_the_fake() -> None:
+    """63,207 characters is one too many: InvalidContentError quoting Facebook."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post("x" * 63_207))
+    assert isinstance(error, InvalidContentError)
+    assert "63206" in str(error)
+
+
+def test_policy_block_is_invalid_content() -> None:
+    """Code 368 (blocked for policy) is an InvalidContentError telling to change the post."""
+    fake = FakeFacebook()
+    fake.fail(FEED, 400, json={"error": {"message": "blocked", "code": 368}})
+    error = failure(fake, text_post())
+    assert isinstance(error, InvalidContentError)
+    assert "change the post" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "kind"),
+    [
+        (400, {"code": 190, "error_subcode": 460}, AuthError),
+        (400, {"code": 102}, AuthError),
+        (400, {"code": 10}, AuthError),
+        (400, {"code": 200}, AuthError),
+        (400, {"code": 1, "error_subcode": 4854002}, AuthError),
+        (400, {"code": 4}, RateLimitedError),
+        (400, {"code": 17}, RateLimitedError),
+        (400, {"code": 32}, RateLimitedError),
+        (400, {"code": 613}, RateLimitedError),
+        (400, {"code": 368, "error_subcode": 1390008}, RateLimitedError),
+        (500, {"code": 1}, TransientError),
+        (500, {"code": 2}, TransientError),
+        (400, {"code": 100, "is_transient": True}, TransientError),
+        (400, {"code": 368}, InvalidContentError),
+        (400, {"code": 100, "error_subcode": 1346003}, InvalidContentError),
+        (400, {"code": 100, "error_subcode": 1404102}, InvalidContentError),
+        (400, {"code": 506, "error_subcode": 1366051}, InvalidContentError),
+        (400, {"code": 100, "error_subcode": 1366046}, InvalidContentError),
+        (400, {"code": 100}, InvalidContentError),
+    ],
+)
+def test_graph_error_codes_map_to_the_error_tree(
+    status: int, error: dict[str, Any], kind: type[PlatformError]
+) -> None:
+    """Each Graph code of platform-apis.md §2.5 becomes the right error class."""
+    request = httpx.Request("POST", "https://graph.facebook.com/v25.0/1/feed")
+    body = {"error": {"message": "m", "type": "OAuthException", **error}}
+    found = classify(httpx.Response(status, json=body, request=request))
+    assert type(found) is kind
+    assert found.platform == "facebook"
+    assert "Facebook" in str(found)
+
+
+def test_non_graph_answers_map_by_status() -> None:
+    """A proxy's HTML 502 is transient, a bare 403 is auth; both readable."""
+    request = httpx.Request("POST", "https://graph.facebook.com/v25.0/1/feed")
+    assert isinstance(classify(httpx.Response(502, text="<html>", request=request)), TransientError)
+    assert isinstance(classify(httpx.Response(403, text="no", request=request)), AuthError)
+
+
+def test_graph_error_messages_are_redacted() -> None:
+    """A token echoed in Facebook's message never reaches the error text."""
+    fake = FakeFacebook()
+    echoed = graph_error(400, 100, f"bad access_token={fake.page_token}")
+    fake.fail(FEED, 400, json=json.loads(echoed.content))
+    error = failure(fake, text_post())
+    assert fake.page_token not in str(error)
+
+
+# -- real loopback HTTP --------------------------------------------------------
+
+
+def test_loopback_server_publishes_a_video_and_a_text(tmp_path: Path) -> None:
+    """Over real HTTP: a broken resumable upload resumes, and a text post follows."""
+    fake = FakeFacebook()
+    fake.cut_upload_at = 700_000
+    clip = video(tmp_path, 2 * 1024 * 1024)
+
+    async def go(origin: str) -> tuple[Published, Published]:
+        async with httpx.AsyncClient() as client:
+            ctx = context(fake, client, api_base=origin)
+            adapter = FacebookAdapter(ctx.settings)
+            first = await adapter.publish(text_post(media=(clip,)), ctx)
+            second = await adapter.publish(text_post(), ctx)
+            return first, second
+
+    with serve(fake) as origin:
+        first, second = run(go(origin))
+    assert [p["kind"] for p in fake.posts] == ["video", "feed"]
+    assert clip.path is not None
+    assert fake.posts[0]["bytes"] == clip.path.read_bytes()
+    assert first.remote_id == fake.posts[0]["video_id"]
+    assert second.remote_id == fake.posts[1]["id"]
+    no_token_in_urls(fake)

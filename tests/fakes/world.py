@@ -1,0 +1,103 @@
+"""All five fake platforms, served on loopback, with a config and credentials that point at them.
+
+Used by the end-to-end tests and the benchmarks: ``crosspost publish`` runs as a
+real process against real HTTP servers on 127.0.0.1, with nothing faked inside
+crosspost itself.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+
+from tests.fakes.base import FakePlatform
+from tests.fakes.facebook import FakeFacebook
+from tests.fakes.instagram import FakeInstagram
+from tests.fakes.server import serve
+from tests.fakes.tiktok import FakeTikTok
+from tests.fakes.twitter import FakeTwitter
+from tests.fakes.youtube import FakeYouTube
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+EXAMPLE = ROOT / "examples" / "musi-rawas"
+
+
+class MediaHost(FakePlatform):
+    """The organisation's web server: serves the announcement's media under /crosspost/."""
+
+    name = "media"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.route("GET", r"/crosspost/(?P<path>.+)", self._file)
+
+    def _file(self, request: httpx.Request, path: str) -> httpx.Response:
+        target = (self.folder / path).resolve()
+        if self.folder.resolve() not in target.parents or not target.is_file():
+            return httpx.Response(404)
+        return httpx.Response(200, content=target.read_bytes())
+
+
+class World:
+    """The five fakes plus a media host; ``serving()`` puts them on loopback."""
+
+    def __init__(self, folder: Path = EXAMPLE) -> None:
+        self.facebook = FakeFacebook()
+        self.instagram = FakeInstagram()
+        self.tiktok = FakeTikTok()
+        self.youtube = FakeYouTube()
+        self.twitter = FakeTwitter()
+        self.media = MediaHost(folder)
+        self.origins: dict[str, str] = {}
+
+    @property
+    def fakes(self) -> dict[str, FakePlatform]:
+        """The platform fakes by platform name."""
+        return {
+            "facebook": self.facebook,
+            "instagram": self.instagram,
+            "tiktok": self.tiktok,
+            "youtube": self.youtube,
+            "twitter": self.twitter,
+        }
+
+    @contextmanager
+    def serving(self) -> Iterator[World]:
+        """Serve every fake on 127.0.0.1 for the duration of the block."""
+        with ExitStack() as stack:
+            for name, fake in [*self.fakes.items(), ("media", self.media)]:
+                self.origins[name] = stack.enter_context(serve(fake))
+            yield self
+
+    def config(self, path: Path, base: Path = EXAMPLE / "crosspost.toml") -> Path:
+        """Write the example's config with every platform pointed at its fake; returns path."""
+        data: dict[str, Any] = tomllib.loads(base.read_text("utf-8"))
+        platforms = data.setdefault("platforms", {})
+        for name in self.fakes:
+            platforms.setdefault(name, {})["api_base"] = self.origins[name]
+        platforms["facebook"].update(page_id=self.facebook.page_id, app_id=self.facebook.app_id)
+        platforms["instagram"].update(
+            ig_user_id=self.instagram.ig_user_id,
+            media_base_url=self.origins["media"] + "/crosspost",
+        )
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        return path
+
+    def environ(self) -> dict[str, str]:
+        """Credentials the fakes accept."""
+        return {
+            "CROSSPOST_FACEBOOK_PAGE_TOKEN": self.facebook.page_token,
+            "CROSSPOST_INSTAGRAM_ACCESS_TOKEN": self.instagram.access_token,
+            "CROSSPOST_TIKTOK_ACCESS_TOKEN": next(iter(self.tiktok.tokens)),
+            "CROSSPOST_YOUTUBE_CLIENT_ID": self.youtube.client_id,
+            "CROSSPOST_YOUTUBE_CLIENT_SECRET": self.youtube.client_secret,
+            "CROSSPOST_YOUTUBE_REFRESH_TOKEN": self.youtube.refresh_token,
+            "CROSSPOST_TWITTER_ACCESS_TOKEN": self.twitter.token,
+        }
