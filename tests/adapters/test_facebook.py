@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import random
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters._facebook_api import classify
 from crosspost_adapters.facebook import FacebookAdapter, FacebookSettings
+from tests.adapters.support import Recorder, run
 from tests.conftest import EXAMPLE
 from tests.fakes.base import form, multipart
 from tests.fakes.facebook import FakeFacebook, graph_error
@@ -41,32 +40,6 @@ PHOTOS = r"^POST /v\d+\.\d+/\d+/photos$"
 VIDEOS = r"^POST /v\d+\.\d+/\d+/videos$"
 UPLOAD = r"^POST /v\d+\.\d+/upload:"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
-
-
-class Recorder(Progress):
-    """Records progress calls."""
-
-    def __init__(self) -> None:
-        self.steps: list[str] = []
-        self.started: list[int] = []
-        self.sent = 0
-
-    def step(self, platform: str, message: str) -> None:
-        """Record a step."""
-        self.steps.append(message)
-
-    def upload_started(self, platform: str, name: str, total: int) -> None:
-        """Record an upload start."""
-        self.started.append(total)
-
-    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
-        """Count bytes sent."""
-        self.sent += sent
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine to its end."""
-    return asyncio.run(coro)
 
 
 @functools.cache
