@@ -46,12 +46,15 @@ class LineProgress(Progress):
 
 
 class LiveProgress(Progress):
-    """A rich live display: a line per platform, a bar per upload with bytes and rate."""
+    """A rich live display: a spinner line per platform, a bar per upload with bytes and rate."""
 
     def __init__(self, out: Console) -> None:
+        from rich.console import Group
+        from rich.live import Live
         from rich.progress import (
             BarColumn,
             DownloadColumn,
+            SpinnerColumn,
             TextColumn,
             TransferSpeedColumn,
         )
@@ -59,37 +62,42 @@ class LiveProgress(Progress):
             Progress as RichProgress,
         )
 
+        self.steps: RichProgress = RichProgress(
+            SpinnerColumn(finished_text="•"), TextColumn("{task.description}"), console=out
+        )
         self.bars: RichProgress = RichProgress(
-            TextColumn("{task.description}"),
+            TextColumn("  {task.description}"),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             console=out,
-            transient=False,
         )
+        self.live = Live(Group(self.steps, self.bars), console=out, refresh_per_second=8)
         self._steps: dict[str, TaskID] = {}
         self._uploads: dict[tuple[str, str], TaskID] = {}
 
     def __enter__(self) -> LiveProgress:
-        self.bars.start()
+        self.live.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bars.stop()
+        for task in self._steps.values():
+            self.steps.update(task, total=1, completed=1)
+        self.live.stop()
 
     def step(self, platform: str, message: str) -> None:
         """Show the platform's current step."""
         label = f"{NAMES.get(platform, platform)}: {message}"
         task = self._steps.get(platform)
         if task is None:
-            self._steps[platform] = self.bars.add_task(label, total=None)
+            self._steps[platform] = self.steps.add_task(label, total=None)
         else:
-            self.bars.update(task, description=label)
+            self.steps.update(task, description=label)
 
     def upload_started(self, platform: str, name: str, total: int) -> None:
         """Add a bar for the upload."""
         self._uploads[(platform, name)] = self.bars.add_task(
-            f"  {NAMES.get(platform, platform)} ↑ {name}", total=total
+            f"{NAMES.get(platform, platform)} ↑ {name}", total=total
         )
 
     def upload_advanced(self, platform: str, name: str, sent: int) -> None:
@@ -101,8 +109,8 @@ class LiveProgress(Progress):
 
 def _size(count: float) -> str:
     """A byte count for people."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
+    for unit in ("B", "kB", "MB"):
+        if count < 1000:
             return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
         count /= 1000
-    return f"{count:,.1f} GB"  # pragma: no cover
+    return f"{count:,.1f} GB"
