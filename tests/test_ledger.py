@@ -150,3 +150,15 @@ def test_corrupt_ledger_refuses_to_publish(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="cannot be read"):
         run(plan, environ=ENV, ledger=ledger)
     assert adapters["facebook"].sent == []
+
+
+def test_changed_post_after_publishing_is_flagged_not_resent(tmp_path: Path) -> None:
+    """A post edited after it was published is not re-sent, and the message says so."""
+    plan, adapters = scripted_plan(facebook=["ok"])
+    run(plan, environ=ENV, ledger=ledger_in(tmp_path))
+    post = plan.posts[0]
+    edited = dataclasses.replace(post, parts=(dataclasses.replace(post.parts[0], text="baru"),))
+    again = run(dataclasses.replace(plan, posts=(edited,)), environ=ENV, ledger=ledger_in(tmp_path))
+    assert again[0].status == "published"
+    assert "changed since" in (again[0].message or "")
+    assert len(adapters["facebook"].sent) == 1

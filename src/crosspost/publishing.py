@@ -156,7 +156,7 @@ def run(
     """
     import dataclasses
 
-    from crosspost.ledger import Ledger
+    from crosspost.ledger import Ledger, fingerprint
 
     if plan.problems:
         lines = [f"{name}: {problem}" for name, found in plan.problems.items() for problem in found]
@@ -170,12 +170,18 @@ def run(
             if entry is None or force or entry.status == "failed":
                 continue
             if entry.status == "published":
+                changed = entry.hash != fingerprint(post)
+                note = (
+                    "; the post has changed since (publish with --force to post the new version)"
+                    if changed
+                    else ""
+                )
                 earlier[post.platform] = Result(
                     post.platform,
                     "published",
                     entry.remote_id,
                     entry.url,
-                    message=f"already published at {entry.at}; not sent again",
+                    message=f"already published at {entry.at}, not sent again{note}",
                 )
             else:  # "unknown", or "sending" left behind by a run that was killed
                 earlier[post.platform] = Result(

@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("CROSSPOST_DEBUG", "") not in ("", "0")
+    from crosspost.cli import _output
+
+    _output.DEBUG = debug
     command = typer.main.get_command(app)
     try:
         # Standalone mode: click prints usage errors itself (exit 2) and turns

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from crosspost.planning import Plan
     from crosspost.publishing import Result
 
+#: Set by ``crosspost.cli.main`` from ``--debug`` / ``CROSSPOST_DEBUG``.
+DEBUG = False
+
 NAMES = {
     "facebook": "Facebook",
     "instagram": "Instagram",
@@ -157,3 +160,8 @@ def show_results(results: list[Result], out: Console) -> None:
             if result.retryable:
                 line += Text(" (trying again later may work)", style="dim")
         out.print(line, soft_wrap=True)
+        if DEBUG and result.exception is not None:
+            import traceback
+
+            trace = traceback.format_exception(result.exception)
+            console(stderr=True).print(redact("".join(trace)), markup=False)
