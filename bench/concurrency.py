@@ -40,8 +40,9 @@ def once(only: tuple[str, ...], delay: float, poll: float) -> float:
         config = world.config(Path(tmp) / "config.toml")
         plan = plan_file(EXAMPLE / "announcement.toml", config_path=config, only=list(only))
         start = time.perf_counter()
-        results = run(plan, environ=world.environ(), ledger=Ledger("bench", Path(tmp)),
-                      poll_interval=poll)
+        results = run(
+            plan, environ=world.environ(), ledger=Ledger("bench", Path(tmp)), poll_interval=poll
+        )
         elapsed = time.perf_counter() - start
     bad = [r for r in results if r.status != "published"]
     if bad:
@@ -62,14 +63,18 @@ def main() -> None:
     }
     together = statistics.median(once(PLATFORMS, args.delay, args.poll) for _ in range(args.runs))
     slowest = max(single, key=lambda n: single[n])
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; every fake response delayed {args.delay * 1000:.0f} ms, "
-          f"polls every {args.poll * 1000:.0f} ms; medians of {args.runs} runs")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; every fake response delayed {args.delay * 1000:.0f} ms, "
+        f"polls every {args.poll * 1000:.0f} ms; medians of {args.runs} runs"
+    )
     for name, seconds in single.items():
         print(f"  {name:<10} alone: {seconds:.2f} s")
     print(f"all five together: {together:.2f} s")
-    print(f"slowest single ({slowest}): {single[slowest]:.2f} s -> ratio "
-          f"{together / single[slowest]:.2f}x (target <= 1.3x)")
+    print(
+        f"slowest single ({slowest}): {single[slowest]:.2f} s -> ratio "
+        f"{together / single[slowest]:.2f}x (target <= 1.3x)"
+    )
     print(f"sequential sum: {sum(single.values()):.2f} s")
 
 

@@ -47,7 +47,9 @@ def main() -> None:
         async def go() -> str:
             async with new_client(timeout=600) as client:
                 ctx = PublishContext(
-                    client=client, platform=platform, settings=adapter.settings,
+                    client=client,
+                    platform=platform,
+                    settings=adapter.settings,
                     credentials=Credentials(platform, environ=json.loads(environ)),
                     poll_interval=0.05,
                 )
@@ -55,8 +57,16 @@ def main() -> None:
 
         remote = asyncio.run(go())
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
-                      "cpu_seconds": usage.ru_utime + usage.ru_stime, "id": remote}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - start,
+                "peak_rss_mb": peak_rss_mb(),
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "id": remote,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,10 @@ def main() -> None:
     python = sys.executable
     server = subprocess.Popen(
         [python, str(ROOT / "bench" / "serve_fakes.py")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert server.stdout is not None and server.stdin is not None
     setup = json.loads(server.stdout.readline())
@@ -62,10 +65,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             announcement = make_video(Path(tmp), size)
             for name in ("youtube", "tiktok", "twitter"):
-                cmd = [python, str(ROOT / "bench" / "upload_one.py"), name, origins[name],
-                       str(announcement), environ]
-                idle = json.loads(subprocess.run([*cmd, "--idle"], capture_output=True,
-                                                 text=True, check=True).stdout)
+                cmd = [
+                    python,
+                    str(ROOT / "bench" / "upload_one.py"),
+                    name,
+                    origins[name],
+                    str(announcement),
+                    environ,
+                ]
+                idle = json.loads(
+                    subprocess.run(
+                        [*cmd, "--idle"], capture_output=True, text=True, check=True
+                    ).stdout
+                )
                 done = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 if done.returncode:
                     raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
@@ -74,8 +86,19 @@ def main() -> None:
                 print(f"  {name}: {result}, render only: {idle}", file=sys.stderr, flush=True)
             start = time.perf_counter()
             subprocess.run(
-                ["curl", "-sS", "-o", "/dev/null", "-H", "Content-Type: application/octet-stream",
-                 "-H", "Expect:", "-T", str(Path(tmp) / "big.mp4"), origins["sink"] + "/sink"],
+                [
+                    "curl",
+                    "-sS",
+                    "-o",
+                    "/dev/null",
+                    "-H",
+                    "Content-Type: application/octet-stream",
+                    "-H",
+                    "Expect:",
+                    "-T",
+                    str(Path(tmp) / "big.mp4"),
+                    origins["sink"] + "/sink",
+                ],
                 check=True,
             )
             curl = time.perf_counter() - start
@@ -83,18 +106,26 @@ def main() -> None:
         server.stdin.close()
         server.wait(timeout=30)
     mib = size / (1 << 20)
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; video {mib:.0f} MiB; fakes in a separate process")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; video {mib:.0f} MiB; fakes in a separate process"
+    )
     for name, result, idle in rows:
         rate = mib / result["seconds"]
         cpu = result["cpu_seconds"] - idle["cpu_seconds"]
-        print(f"  {name:<8} {result['seconds']:6.1f} s  {rate:7.1f} MiB/s  peak RSS "
-              f"{result['peak_rss_mb']:6.1f} MB (render only: {idle['peak_rss_mb']:.1f} MB)  "
-              f"crosspost CPU {cpu:.1f} s")
-    print(f"  curl     {curl:6.1f} s  {mib / curl:7.1f} MiB/s  (one PUT of the file to a "
-          "discarding server in the fakes' process: the loopback ceiling)")
-    print("  (platform rates include the fakes' own work: TikTok hashes every byte, X parses "
-          "each multipart chunk)")
+        print(
+            f"  {name:<8} {result['seconds']:6.1f} s  {rate:7.1f} MiB/s  peak RSS "
+            f"{result['peak_rss_mb']:6.1f} MB (render only: {idle['peak_rss_mb']:.1f} MB)  "
+            f"crosspost CPU {cpu:.1f} s"
+        )
+    print(
+        f"  curl     {curl:6.1f} s  {mib / curl:7.1f} MiB/s  (one PUT of the file to a "
+        "discarding server in the fakes' process: the loopback ceiling)"
+    )
+    print(
+        "  (platform rates include the fakes' own work: TikTok hashes every byte, X parses "
+        "each multipart chunk)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""Secrets: from the environment or a private credentials file, and never shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from crosspost.credentials import Credentials, credentials_path, env_name
+from crosspost.errors import CredentialsError
+from crosspost.redaction import redact
+
+
+def write(path: Path, text: str, mode: int) -> Path:
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, mode)
+    return path
+
+
+def test_environment_wins_over_file(tmp_path: Path) -> None:
+    """CROSSPOST_<PLATFORM>_<KEY> is read first, then the credentials file."""
+    file = write(tmp_path / "c.toml", '[facebook]\npage_token = "from-file-token"\n', 0o600)
+    env = {"CROSSPOST_FACEBOOK_PAGE_TOKEN": "from-env-token"}
+    assert Credentials("facebook", env, file).require("page_token") == "from-env-token"
+    assert Credentials("facebook", {}, file).require("page_token") == "from-file-token"
+
+
+def test_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    """A credentials file other users can read is refused, with the chmod to run."""
+    file = write(tmp_path / "c.toml", '[facebook]\npage_token = "abc-secret"\n', 0o644)
+    with pytest.raises(CredentialsError, match="chmod 600"):
+        Credentials("facebook", {}, file).get("page_token")
+
+
+def test_missing_secret_names_variable_and_file(tmp_path: Path) -> None:
+    """A missing secret names the environment variable and the file to use instead."""
+    with pytest.raises(CredentialsError) as info:
+        Credentials("tiktok", {}, tmp_path / "none.toml").require("access_token")
+    assert "CROSSPOST_TIKTOK_ACCESS_TOKEN" in str(info.value)
+    assert "none.toml" in str(info.value)
+
+
+def test_default_file_is_in_crosspost_home() -> None:
+    """The credentials file lives in the user directory ($CROSSPOST_HOME in tests)."""
+    assert credentials_path() == Path(os.environ["CROSSPOST_HOME"]) / "credentials.toml"
+    assert env_name("youtube", "refresh_token") == "CROSSPOST_YOUTUBE_REFRESH_TOKEN"
+
+
+def test_every_secret_read_is_redacted(tmp_path: Path) -> None:
+    """Once read, a secret is masked wherever it appears in output."""
+    env = {"CROSSPOST_TWITTER_ACCESS_TOKEN": "AAAA-very-secret-XYZ"}
+    Credentials("twitter", env, tmp_path / "none").require("access_token")
+    assert redact("Bearer AAAA-very-secret-XYZ failed") == "Bearer **** failed"
+    assert redact("GET /x?access_token=abc&y=1") == "GET /x?access_token=****&y=1"
