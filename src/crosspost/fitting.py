@@ -37,6 +37,10 @@ ELLIPSIS = "…"
 #: the next finer boundary is used.
 MIN_SHARE = 0.6
 
+#: A thread loses nothing by ending a part early, only adds a part: so a part
+#: ends at a paragraph or sentence even when that fills it less.
+SPLIT_SHARE = 0.35
+
 #: The steps an adapter may list in its drop order, in the default order.
 DROP_STEPS = ("find_us:own", "find_us:compact", "find_us", "body", "hashtags")
 
@@ -180,7 +184,10 @@ def _last_fitting(points: Sequence[int], ok: Callable[[int], bool]) -> int | Non
 
 
 def best_cut(
-    text: str, ok: Callable[[str], bool], finest: Boundary = Boundary.GRAPHEME
+    text: str,
+    ok: Callable[[str], bool],
+    finest: Boundary = Boundary.GRAPHEME,
+    min_share: float = MIN_SHARE,
 ) -> tuple[int, Boundary] | None:
     """Where to cut ``text`` so that ``ok(text[:cut])`` holds, at the most natural boundary.
 
@@ -206,13 +213,13 @@ def best_cut(
             # The text has words but not even the first fits: cutting inside a
             # word would leave a stub like "S…"; let the caller give up something else.
             return None
-        if word >= MIN_SHARE * best:
+        if word >= min_share * best:
             reference = word
     for kind in Boundary:
         if kind >= finest:
             break
         found = _last_fitting(points[kind], ok_at)
-        if found is not None and found >= MIN_SHARE * (
+        if found is not None and found >= min_share * (
             best if kind == Boundary.WORD else reference
         ):
             return found, kind
@@ -323,29 +330,54 @@ def split(draft: Draft, layout: Layout, limit: int, measure: Measure) -> list[st
     """Split the whole composed post into numbered parts, each within ``limit``.
 
     Parts end with ``i/n`` on a line of their own; cuts follow the same boundary
-    preference as trimming. Returns [] when some piece cannot fit at all.
+    preference as trimming, but end a part at a paragraph or sentence more
+    readily (``SPLIT_SHARE``). The Find Us block is kept whole: on the last part
+    when it fits there, else as a part of its own (in one line if need be).
+    Returns [] when some piece cannot fit at all.
     """
-    text = compose(draft, layout)
-    if measure(text) <= limit:
-        return [text]
+    # The reader is already on this platform: its own Find Us line is left out.
+    whole = compose(draft, layout, FindUsForm.WITHOUT_OWN)
+    if measure(whole) <= limit:
+        return [whole]
+    main = compose(replace(draft, find_us=None), layout)
+    blocks = []
+    if draft.find_us is not None:
+        for form in (FindUsForm.WITHOUT_OWN, FindUsForm.COMPACT):
+            blocks.append(find_us_block(draft.find_us, draft.platform, form))
     total = 2
+    parts: list[str] = []
     for _ in range(4):  # the width of "n/n" can change n itself; settle it
-        parts = _split_with(text, limit, measure, total)
-        if not parts or len(parts) == total:
+        suffix = f"\n{total}/{total}"
+        parts = _split_with(main, limit, measure, suffix)
+        if not parts:
+            break
+        for block in blocks:
+            if not block:
+                continue
+            if measure(f"{parts[-1]}\n{block}{suffix}") <= limit:
+                parts[-1] = f"{parts[-1]}\n{block}"
+                break
+            if measure(block + suffix) <= limit:
+                parts.append(block)
+                break
+        if len(parts) == total:
             break
         total = len(parts)
     return [f"{part}\n{i}/{len(parts)}" for i, part in enumerate(parts, 1)] if parts else []
 
 
-def _split_with(text: str, limit: int, measure: Measure, total: int) -> list[str]:
-    suffix = f"\n{total}/{total}"
+def _split_with(text: str, limit: int, measure: Measure, suffix: str) -> list[str]:
     parts = []
     rest = text.strip()
     while rest:
         if measure(rest + suffix) <= limit:
             parts.append(rest)
             break
-        found = best_cut(rest, lambda p: bool(p.strip()) and measure(p.rstrip() + suffix) <= limit)
+        found = best_cut(
+            rest,
+            lambda p: bool(p.strip()) and measure(p.rstrip() + suffix) <= limit,
+            min_share=SPLIT_SHARE,
+        )
         if found is None:
             return []
         parts.append(rest[: found[0]].rstrip())
