@@ -319,6 +319,11 @@ class Adapter(ABC):
                 return (), False
             if len(texts) > 1:
                 warnings.append(f"split into a thread of {len(texts)} posts")
+            if draft.find_us is not None and not any(draft.find_us.heading in t for t in texts):
+                dropped.append("find_us")
+                warnings.append(
+                    f"left out the Find Us block: it fits no post of {limit} {self.unit}"
+                )
             return tuple(Part(t, self.measure(t), limit) for t in texts), False
         result = fitting.fit(draft, self.effective_layout, limit, self.measure, self.drop_order)
         dropped += result.dropped

@@ -363,7 +363,9 @@ def split(draft: Draft, layout: Layout, limit: int, measure: Measure) -> list[st
         if len(parts) == total:
             break
         total = len(parts)
-    return [f"{part}\n{i}/{len(parts)}" for i, part in enumerate(parts, 1)] if parts else []
+    if len(parts) <= 1:  # one part is no thread: no "1/1"
+        return parts
+    return [f"{part}\n{i}/{len(parts)}" for i, part in enumerate(parts, 1)]
 
 
 def _split_with(text: str, limit: int, measure: Measure, suffix: str) -> list[str]:
