@@ -16,7 +16,8 @@ from crosspost import registry
 _HEADER = """\
 # crosspost configuration: who posts, the "Find Us On" block, and per-platform settings.
 # Secrets (tokens) never go here: set them as environment variables, e.g.
-#   CROSSPOST_FACEBOOK_PAGE_TOKEN, or in credentials.toml beside this file (mode 0600).
+#   CROSSPOST_FACEBOOK_PAGE_TOKEN, or in credentials.toml in crosspost's user
+#   directory (mode 0600): see the README, "Credentials".
 # Every setting is described in config.example.toml of the crosspost source.
 """
 
