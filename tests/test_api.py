@@ -155,3 +155,33 @@ def test_file_chunks_stream_a_range_each_time(tmp_path: Path) -> None:
 
     first = asyncio.run(collect())
     assert first == data[1000:2_501_000] == asyncio.run(collect())
+
+
+def test_slow_server_over_loopback_times_out_honestly() -> None:
+    """A real server slower than the timeout: safe steps fail as transient, a create as unknown."""
+    from tests.fakes.base import FakePlatform
+    from tests.fakes.server import serve
+
+    fake = FakePlatform()
+    fake.route("POST", r"/post", lambda request: httpx.Response(201, json={"id": "1"}))
+    fake.delay = 0.5
+
+    async def go(create: bool, origin: str) -> None:
+        async with httpx.AsyncClient(timeout=0.1) as client:
+            ctx = PublishContext(
+                client=client, platform="fake", settings=PlatformSettings(api_base=origin),
+                credentials=Credentials("fake", environ={}),
+            )
+            api = ctx.api(classify)
+            if create:
+                await api.create("POST", "https://api.example/post")
+            else:
+                await api.call("POST", "https://api.example/post", attempts=2)
+
+    with serve(fake) as origin:
+        with pytest.raises(TransientError):
+            asyncio.run(go(False, origin))
+        sent = len(fake.requests)
+        with pytest.raises(UnknownOutcomeError):
+            asyncio.run(go(True, origin))
+        assert len(fake.requests) == sent + 1

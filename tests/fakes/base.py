@@ -79,10 +79,11 @@ class FakePlatform:
         self.faults.append(Fault(match, status, json, headers or {}, drop, after, times))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.delay:
-            time.sleep(self.delay)
         with self._lock:
             self.requests.append(_light(request))
+        if self.delay:  # after recording: a client that gave up was still heard
+            time.sleep(self.delay)
+        with self._lock:
             fault = self._take_fault(request)
             if fault is not None and not fault.after:
                 return self._apply(fault)
