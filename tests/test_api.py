@@ -169,7 +169,9 @@ def test_slow_server_over_loopback_times_out_honestly() -> None:
     async def go(create: bool, origin: str) -> None:
         async with httpx.AsyncClient(timeout=0.1) as client:
             ctx = PublishContext(
-                client=client, platform="fake", settings=PlatformSettings(api_base=origin),
+                client=client,
+                platform="fake",
+                settings=PlatformSettings(api_base=origin),
                 credentials=Credentials("fake", environ={}),
             )
             api = ctx.api(classify)

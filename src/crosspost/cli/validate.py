@@ -38,5 +38,8 @@ def validate(
             continue
         names = ", ".join(p.platform for p in plan.posts)
         out.print(Text(f"✓ {path}: ready for {names}", style="green"), soft_wrap=True)
+        for post in plan.posts:
+            for warning in post.warnings:
+                out.print(Text(f"  ! {post.platform}: {warning}", style="yellow"), soft_wrap=True)
     if failed:
         raise typer.Exit(2)
