@@ -7,7 +7,10 @@ Measures, in one script on one machine:
   (a fresh process each run) against the median of
   `python -c "import typer, pydantic, rich"` — the ratio is the figure of merit
   (target ≤ 1.5×: preview must not import httpx or do work it does not need);
-* renders per second of the example for all five platforms, in-process.
+* renders per second of the example for all five platforms, in-process;
+* the same for bench/floor_app.py, the smallest CLI on the same stack (one typer
+  command, one pydantic model, one rich panel), which shows how much of the
+  ratio any such CLI pays before doing its own work.
 
 Not a test: timings on shared machines are noisy; the ratio cancels most of it.
 """
@@ -63,8 +66,9 @@ def main() -> None:
     args = parser.parse_args()
     baseline = wall([sys.executable, "-c", "import typer, pydantic, rich"], args.runs)
     preview = wall([sys.executable, "-m", "crosspost", "preview", str(EXAMPLE)], args.runs)
+    floor = wall([sys.executable, str(ROOT / "bench" / "floor_app.py"), "preview", "x"], args.runs)
     rate, count = renders_per_second()
-    b, p = statistics.median(baseline), statistics.median(preview)
+    b, p, f = statistics.median(baseline), statistics.median(preview), statistics.median(floor)
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.platform()}"
@@ -72,6 +76,10 @@ def main() -> None:
     print(f"baseline  import typer, pydantic, rich: median {b * 1000:.0f} ms ({args.runs} runs)")
     print(f"crosspost preview (example, 5 platforms): median {p * 1000:.0f} ms ({args.runs} runs)")
     print(f"ratio: {p / b:.2f}x (target <= 1.5x)")
+    print(
+        f"floor: a minimal typer+pydantic+rich app (bench/floor_app.py): median {f * 1000:.0f} ms "
+        f"= {f / b:.2f}x the baseline; crosspost preview = {p / f:.2f}x the floor"
+    )
     print(f"renders: {rate:.0f} plans/s of the example, all five platforms ({count} in ~3 s)")
 
 
