@@ -230,8 +230,12 @@ class Adapter(ABC):
         """A last platform-specific touch on the rendered post (YouTube's tags, say)."""
         return post
 
-    def render(self, loaded: Loaded, settings: Configuration) -> Post:
-        """The fitted post for this platform: pure, deterministic, no I/O."""
+    def render(self, loaded: Loaded, config: Configuration) -> Post:
+        """The fitted post for this platform: pure, deterministic, no I/O.
+
+        ``config`` is the organisation's configuration (profile hashtags, the Find
+        Us block); this platform's own table is ``self.settings``.
+        """
         fields = self.fields(loaded)
         warnings: list[str] = []
         problems: list[str] = []
@@ -243,7 +247,7 @@ class Adapter(ABC):
         limits = self.limits_for(choice.media)
 
         body = self.clean(fields.body.replace("\r\n", "\n").strip(), "text", warnings)
-        tags, _dupes = hashtags.merge([*fields.hashtags, *settings.config.profile.hashtags], body)
+        tags, _ = hashtags.merge([*fields.hashtags, *config.config.profile.hashtags], body)
         if limits.hashtags is not None:
             inline = len(hashtags.inline(body)) if limits.count_inline else 0
             room = max(limits.hashtags - inline, 0)
@@ -264,7 +268,7 @@ class Adapter(ABC):
         if limits.title is not None:
             title = self._fit_title(fields, choice.media, limits.title, warnings, problems)
 
-        find_us = settings.config.find_us if self.settings.find_us else None
+        find_us = config.config.find_us if self.settings.find_us else None
         draft = Draft(
             body=body, link=fields.link, hashtags=tuple(tags), find_us=find_us, platform=self.name
         )

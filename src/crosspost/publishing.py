@@ -69,7 +69,7 @@ def exit_code(results: list[Result]) -> int:
     return 0
 
 
-def check_credentials(plan: Plan, environ: Mapping[str, str] | None = None) -> None:
+def check_ready(plan: Plan, environ: Mapping[str, str] | None = None) -> None:
     """Raise one error naming every missing secret and account setting, before any request."""
     missing = []
     for name, adapter in plan.adapters.items():
@@ -200,7 +200,7 @@ def run(
             posts=tuple(todo),
             adapters={p.platform: plan.adapters[p.platform] for p in todo},
         )
-        check_credentials(sub, environ)
+        check_ready(sub, environ)
         for post in todo:
             ledger.record(post.platform, "sending", post)
         fresh = asyncio.run(_publish_all(sub, out, live, environ, transport, poll_interval))
