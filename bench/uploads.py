@@ -43,6 +43,42 @@ def make_video(folder: Path, size: int) -> Path:
     return folder / "announcement.toml"
 
 
+def timed_curl(args: list[str]) -> float:
+    """Seconds for one curl upload (no 100-continue round trip, output discarded)."""
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "-f", "-o", "/dev/null", "-H", "Expect:", *args], check=True)
+    return time.perf_counter() - start
+
+
+def youtube_session(origin: str, environ: dict[str, str], size: int) -> tuple[str, str]:
+    """Open a resumable upload session on the fake YouTube as crosspost does: (URL, token)."""
+    import httpx
+
+    token = httpx.post(
+        origin + "/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": environ["CROSSPOST_YOUTUBE_REFRESH_TOKEN"],
+            "client_id": environ["CROSSPOST_YOUTUBE_CLIENT_ID"],
+            "client_secret": environ["CROSSPOST_YOUTUBE_CLIENT_SECRET"],
+        },
+    ).json()["access_token"]
+    response = httpx.post(
+        origin + "/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "X-Upload-Content-Length": str(size),
+            "X-Upload-Content-Type": "video/mp4",
+        },
+        json={
+            "snippet": {"title": "curl", "description": "", "categoryId": "22"},
+            "status": {"privacyStatus": "private"},
+        },
+    )
+    response.raise_for_status()
+    return response.headers["location"], str(token)
+
+
 def main() -> None:
     """Serve the fakes, publish to each, run curl, print the report."""
     parser = argparse.ArgumentParser()
@@ -84,24 +120,32 @@ def main() -> None:
                 result = json.loads(done.stdout)
                 rows.append((name, result, idle))
                 print(f"  {name}: {result}, render only: {idle}", file=sys.stderr, flush=True)
-            start = time.perf_counter()
-            subprocess.run(
+            video = Path(tmp) / "big.mp4"
+            curl = timed_curl(
                 [
-                    "curl",
-                    "-sS",
-                    "-o",
-                    "/dev/null",
                     "-H",
                     "Content-Type: application/octet-stream",
-                    "-H",
-                    "Expect:",
                     "-T",
-                    str(Path(tmp) / "big.mp4"),
+                    str(video),
                     origins["sink"] + "/sink",
-                ],
-                check=True,
+                ]
             )
-            curl = time.perf_counter() - start
+            # The same fake YouTube server: curl sends the whole file in one PUT to a
+            # resumable session opened the way crosspost opens one.
+            session, token = youtube_session(origins["youtube"], setup["environ"], size)
+            curl_youtube = timed_curl(
+                [
+                    "-H",
+                    f"Authorization: Bearer {token}",
+                    "-H",
+                    "Content-Type: video/mp4",
+                    "-H",
+                    f"Content-Range: bytes 0-{size - 1}/{size}",
+                    "-T",
+                    str(video),
+                    session,
+                ]
+            )
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -118,6 +162,10 @@ def main() -> None:
             f"{result['peak_rss_mb']:6.1f} MB (render only: {idle['peak_rss_mb']:.1f} MB)  "
             f"crosspost CPU {cpu:.1f} s"
         )
+    print(
+        f"  curl     {curl_youtube:6.1f} s  {mib / curl_youtube:7.1f} MiB/s  (one PUT of the "
+        "file to the same fake YouTube server)"
+    )
     print(
         f"  curl     {curl:6.1f} s  {mib / curl:7.1f} MiB/s  (one PUT of the file to a "
         "discarding server in the fakes' process: the loopback ceiling)"
