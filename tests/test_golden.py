@@ -70,3 +70,20 @@ def test_instagram_media_gets_its_public_url_from_media_base_url() -> None:
 def test_rendering_is_deterministic() -> None:
     """Two renders of the same files are identical."""
     assert _plan().to_json() == _plan().to_json()
+
+
+def test_x_refuses_only_twitter_texts_invalid_characters() -> None:
+    """U+FFFE/FEFF/FFFF are problems on X; bidi marks (U+202A-E) are allowed, as upstream."""
+    import dataclasses
+
+    from crosspost import registry
+    from crosspost.config import parse_config
+
+    plan = _plan()
+    config = parse_config({}, None)
+    x = registry.get_adapter("twitter")
+    for text, bad in (("Halo \ufeff semua", True), ("Halo \u202b semua", False)):
+        ann = plan.loaded.announcement.model_copy(update={"body": text, "media": []})
+        loaded = dataclasses.replace(plan.loaded, announcement=ann, media=())
+        post = x.render(loaded, config)
+        assert any("U+FEFF" in p for p in post.problems) is bad

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import regex
 from pydantic import Field
 
+from crosspost import twittertext
 from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, over_size
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
@@ -26,8 +26,6 @@ MAX_PHOTOS = 4
 IMAGE_BYTES = 5_000_000
 GIF_BYTES = 15_000_000
 VIDEO_BYTES = 512_000_000
-# Characters twitter-text refuses in a post (js/src/regexp/invalidCharsGroup.js).
-_INVALID = regex.compile("[\ufffe\ufeff\uffff\u202a-\u202e]")
 
 
 class TwitterSettings(PlatformSettings):
@@ -100,9 +98,10 @@ class TwitterAdapter(Adapter):
 
         problems = list(post.problems)
         for part in post.parts:
-            bad = _INVALID.search(part.text)
+            # twitter-text's invalid characters (js/src/regexp/invalidCharsGroup.js).
+            bad = twittertext.invalid_character(part.text)
             if bad:
-                problems.append(f"contains U+{ord(bad[0]):04X}, a character X refuses")
+                problems.append(f"contains U+{ord(bad):04X}, a character X refuses")
                 break
         settings = self.settings
         threads_off = isinstance(settings, TwitterSettings) and not settings.threads_allowed

@@ -39,6 +39,7 @@ __all__ = [
     "extract_hashtags",
     "extract_mentions",
     "extract_urls",
+    "invalid_character",
     "is_valid_hashtag",
     "is_valid_tweet",
     "weighted_length",
@@ -592,6 +593,12 @@ def weighted_length(text: str, *, config: TextConfig = V3) -> int:
         total += url_weight if kind == 0 else config.default_weight
         position = end
     return total // config.scale
+
+
+def invalid_character(text: str) -> str | None:
+    """The first character X refuses in a post (U+FFFE, U+FEFF, U+FFFF), or None."""
+    found = _INVALID_CHARS_RE.search(text)
+    return found.group() if found else None
 
 
 def is_valid_tweet(text: str, max_length: int = 280, *, config: TextConfig = V3) -> bool:
