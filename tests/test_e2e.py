@@ -94,15 +94,24 @@ def test_one_platform_failing_does_not_stop_the_others(world: World, tmp_path: P
 
 
 def test_unknown_outcome_exit_3_and_never_reposted(world: World, tmp_path: Path) -> None:
-    """A tweet whose answer is lost after it landed: exit 3, and the next run does not repost."""
-    world.twitter.fail(r"POST /2/tweets$", drop=True, after=True)
+    """The tweet's connection drops and it is not on the timeline: exit 3, never reposted."""
+    world.twitter.fail(r"POST /2/tweets$", drop=True)
     result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "? X / Twitter: outcome unknown" in result.stdout
-    assert len(world.twitter.tweets) == 1
     again = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
     assert again.returncode == 3
     assert "--force" in again.stdout
+    assert len(world.twitter.calls(r"POST /2/tweets$")) == 1
+    assert len(world.facebook.posts) == 1
+
+
+def test_lost_answer_of_a_landed_post_is_reconciled(world: World, tmp_path: Path) -> None:
+    """The tweet landed but its answer was lost: found on the timeline, exit 0, posted once."""
+    world.twitter.fail(r"POST /2/tweets$", drop=True, after=True)
+    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"https://x.com/i/web/status/{world.twitter.tweets[0].id}" in result.stdout
     assert len(world.twitter.tweets) == 1
 
 

@@ -31,6 +31,7 @@ refused by Facebook itself (code 506), which we report as such.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -44,6 +45,7 @@ from crosspost.errors import (
     PlatformError,
     RateLimitedError,
     TransientError,
+    UnknownOutcomeError,
 )
 from crosspost.media import MediaFile
 from crosspost_adapters._graph import (
@@ -199,11 +201,63 @@ async def _feed(
     if photo_ids:
         payload["attached_media"] = [{"media_fbid": pid} for pid in photo_ids]
     ctx.progress.step(ctx.platform, "creating post")
-    response = await api.create(
-        "POST", _url(settings, settings.page_id, "feed"), json=payload, headers=bearer(token)
-    )
+    try:
+        response = await api.create(
+            "POST", _url(settings, settings.page_id, "feed"), json=payload, headers=bearer(token)
+        )
+    except UnknownOutcomeError as exc:
+        found = await _landed(api, ctx, settings, post.text, token, exc)
+        return Published(found, _post_url(found), (found, *photo_ids))
     post_id = _id(response)
     return Published(post_id, _post_url(post_id), (post_id, *photo_ids))
+
+
+#: How far back a post found on the Page's feed may date to count as ours.
+RECONCILE_WINDOW = timedelta(minutes=15)
+
+
+async def _landed(
+    api: Api,
+    ctx: PublishContext,
+    settings: FacebookSettings,
+    text: str,
+    token: str,
+    exc: UnknownOutcomeError,
+) -> str:
+    """After an ambiguous create, look for the post on the Page's feed (platform-apis.md §2.6).
+
+    Facebook has no idempotency key; reading the newest posts (a safe call) and
+    matching the message tells whether the lost request landed. Found: its id.
+    Not found or not readable: the outcome stays unknown (it may still appear).
+    """
+    assert settings.page_id is not None
+    ctx.progress.step(ctx.platform, "the answer was lost: checking the Page's feed")
+    try:
+        response = await api.call(
+            "GET",
+            _url(settings, settings.page_id, "feed"),
+            params={"fields": "id,message,created_time", "limit": "10"},
+            headers=bearer(token),
+        )
+    except PlatformError:
+        raise exc from None
+    body = json_body(response)
+    since = datetime.now(UTC) - RECONCILE_WINDOW
+    for item in body.get("data", []) if isinstance(body, dict) else []:
+        if not isinstance(item, dict) or item.get("message") != text:
+            continue
+        try:
+            created = datetime.strptime(str(item.get("created_time")), "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            continue
+        if created >= since and isinstance(item.get("id"), str):
+            return str(item["id"])
+    raise UnknownOutcomeError(
+        PLATFORM,
+        f"{exc.message} (the post is not on the Page's feed yet: look again in a few minutes "
+        "before publishing again)",
+        status=exc.status,
+    ) from exc
 
 
 def _photo_fields(media: MediaFile) -> tuple[dict[str, str], dict[str, Any] | None]:
@@ -230,13 +284,17 @@ async def _one_photo(
     fields, files = _photo_fields(media)
     fields.update(caption=post.text, published="true")
     ctx.progress.step(ctx.platform, "posting photo")
-    response = await api.create(
-        "POST",
-        _url(settings, settings.page_id, "photos"),
-        data=fields,
-        files=files,
-        headers=bearer(token),
-    )
+    try:
+        response = await api.create(
+            "POST",
+            _url(settings, settings.page_id, "photos"),
+            data=fields,
+            files=files,
+            headers=bearer(token),
+        )
+    except UnknownOutcomeError as exc:
+        found = await _landed(api, ctx, settings, post.text, token, exc)
+        return Published(found, _post_url(found), (found,))
     photo_id = _id(response)
     body = json_body(response)
     post_id = body.get("post_id") if isinstance(body, dict) else None

@@ -31,6 +31,7 @@ mapped by ``classify`` as §1.5 says.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import math
 import re
 import secrets
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from crosspost import twittertext
 from crosspost.adapter import Post, Published
 from crosspost.api import (
     Api,
@@ -70,6 +72,9 @@ if TYPE_CHECKING:
 
 API = "https://api.x.com"
 TWEETS = f"{API}/2/tweets"
+USERS_ME = f"{API}/2/users/me"
+#: How far back a post found on the timeline may date to count as the lost one.
+RECONCILE_WINDOW = 15 * 60
 UPLOAD = f"{API}/2/media/upload"
 METADATA = f"{API}/2/media/metadata"
 #: The public address of a post; ``i/web`` works without knowing the account's handle.
@@ -282,7 +287,10 @@ class _Session:
         return Published(remote_id=ids[0], url=STATUS_URL.format(id=ids[0]), ids=tuple(ids))
 
     async def _create(self, body: dict[str, Any]) -> str:
-        response = await self.api.create("POST", TWEETS, json=body, headers=self.auth)
+        try:
+            response = await self.api.create("POST", TWEETS, json=body, headers=self.auth)
+        except UnknownOutcomeError as exc:
+            return await self._landed(str(body.get("text", "")), exc)
         data = json_body(response)
         post_id = data.get("data", {}).get("id") if isinstance(data, dict) else None
         if not isinstance(post_id, str) or not post_id.isdigit():
@@ -295,6 +303,64 @@ class _Session:
                 status=response.status_code,
             )
         return post_id
+
+    async def _landed(self, text: str, exc: UnknownOutcomeError) -> str:
+        """After an ambiguous create, look for the post on the account's timeline.
+
+        X has no idempotency key (platform-apis.md §1.6): reading the newest posts
+        (safe calls) and matching the text tells whether the lost request landed.
+        X rewrites links to t.co, so links are compared as links, not letters.
+        Found: its id. Not found or not readable: the outcome stays unknown.
+        """
+        self.ctx.progress.step(self.platform, "the answer was lost: checking the timeline")
+        try:
+            me = json_body(await self.api.call("GET", USERS_ME, headers=self.auth))
+            user_id = me["data"]["id"] if isinstance(me, dict) else None
+            if not isinstance(user_id, str):
+                raise exc
+            recent = json_body(
+                await self.api.call(
+                    "GET",
+                    f"{API}/2/users/{user_id}/tweets",
+                    params={"max_results": "5", "tweet.fields": "created_at"},
+                    headers=self.auth,
+                )
+            )
+        except PlatformError:
+            raise exc from None
+        since = time.time() - RECONCILE_WINDOW
+        wanted = _comparable(text)
+        for item in recent.get("data", []) if isinstance(recent, dict) else []:
+            if not isinstance(item, dict) or _comparable(str(item.get("text", ""))) != wanted:
+                continue
+            created = _timestamp(item.get("created_at"))
+            if created is not None and created >= since and str(item.get("id", "")).isdigit():
+                return str(item["id"])
+        raise UnknownOutcomeError(
+            self.platform,
+            f"{exc.message} (the post is not on the timeline yet: look again in a few minutes "
+            "before publishing again)",
+            status=exc.status,
+        ) from exc
+
+
+def _comparable(text: str) -> str:
+    """``text`` with every link replaced by a marker, for matching what X shows back."""
+    out, last = [], 0
+    for entity in twittertext.extract_urls(text):
+        out += [text[last : entity.start], "<link>"]
+        last = entity.end
+    return " ".join(("".join(out) + text[last:]).split())
+
+
+def _timestamp(value: object) -> float | None:
+    """Seconds since the epoch of X's ``created_at`` (``2026-11-26T10:00:00.000Z``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
 
 
 def _partial(platform: str, exc: PlatformError, ids: list[str], count: int) -> PlatformError:

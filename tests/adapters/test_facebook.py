@@ -433,14 +433,27 @@ def test_5xx_on_the_feed_create_is_unknown_and_sent_once() -> None:
     assert len(fake.calls(FEED)) == 1
 
 
-def test_dropped_connection_on_the_photo_create_is_unknown_and_sent_once(tmp_path: Path) -> None:
-    """The published photo landed but the answer was lost: UnknownOutcomeError, sent once."""
+def test_lost_answer_to_a_landed_photo_post_is_found_on_the_feed(tmp_path: Path) -> None:
+    """The photo post landed but the answer was lost: found on the Page's feed, sent once."""
     fake = FakeFacebook()
     fake.fail(PHOTOS, drop=True, after=True)
+    post = text_post(media=(image(tmp_path),))
+    result = publish(fake, post)
+    assert len(fake.calls(PHOTOS)) == 1
+    assert len(fake.posts) == 1
+    assert result.remote_id == fake.posts[0]["id"]
+    assert fake.calls(r"GET /v[\d.]+/\d+/feed$")
+
+
+def test_lost_request_not_on_the_feed_stays_unknown(tmp_path: Path) -> None:
+    """The connection dropped before Facebook acted: not on the feed, so still unknown."""
+    fake = FakeFacebook()
+    fake.fail(PHOTOS, drop=True)
     error = failure(fake, text_post(media=(image(tmp_path),)))
     assert isinstance(error, UnknownOutcomeError)
+    assert "not on the Page's feed yet" in str(error)
     assert len(fake.calls(PHOTOS)) == 1
-    assert len(fake.posts) == 1  # it did land: the message says to check the Page
+    assert fake.posts == []
 
 
 def test_dropped_connection_on_the_video_create_is_unknown(tmp_path: Path) -> None:

@@ -326,14 +326,35 @@ def test_503_on_an_append_resends_that_segment(tmp_path: Path) -> None:
     assert len(fake.tweets) == 1
 
 
-def test_dropped_answer_to_the_post_is_unknown_and_not_resent() -> None:
-    """The post landed but the answer was lost: UnknownOutcomeError, created exactly once."""
+def test_lost_answer_to_a_landed_post_is_found_on_the_timeline() -> None:
+    """The post landed but the answer was lost: found on the timeline, created exactly once."""
     fake = FakeTwitter(TOKEN)
     fake.fail(r"POST /2/tweets$", drop=True, after=True)
-    with pytest.raises(UnknownOutcomeError, match="may or may not"):
-        publish(fake, dataclasses.replace(example_post(), media=()))
+    result = publish(fake, dataclasses.replace(example_post(), media=()))
     assert len(fake.calls(r"POST /2/tweets$")) == 1
     assert len(fake.tweets) == 1
+    assert result.remote_id == fake.tweets[0].id
+    assert fake.calls(r"GET /2/users/\d+/tweets$")
+
+
+def test_lost_request_not_on_the_timeline_is_unknown_and_not_resent() -> None:
+    """The connection dropped before X acted: not on the timeline, unknown, never re-sent."""
+    fake = FakeTwitter(TOKEN)
+    fake.fail(r"POST /2/tweets$", drop=True)
+    with pytest.raises(UnknownOutcomeError, match="not on the timeline yet"):
+        publish(fake, dataclasses.replace(example_post(), media=()))
+    assert len(fake.calls(r"POST /2/tweets$")) == 1
+    assert fake.tweets == []
+
+
+def test_timeline_match_treats_links_as_links() -> None:
+    """X shows links as t.co: a landed post with a link is still recognised."""
+    from crosspost_adapters._twitter_api import _comparable
+
+    assert _comparable("Lihat https://kab-musirawas.kpu.go.id/a ya") == _comparable(
+        "Lihat https://t.co/AbCdEf123 ya"
+    )
+    assert _comparable("Lihat ya") != _comparable("Lihat https://t.co/x ya")
 
 
 def test_500_on_the_post_is_unknown_and_sent_once() -> None:
@@ -370,21 +391,21 @@ def test_refused_self_reply_names_the_published_part(tmp_path: Path) -> None:
 
 
 def test_lost_answer_mid_thread_names_the_posted_parts(tmp_path: Path) -> None:
-    """Part 3's answer is lost: UnknownOutcomeError naming parts 1-2; nothing further is sent."""
+    """Part 3 is lost on the way: UnknownOutcomeError naming parts 1-2; nothing more is sent."""
     post = thread_post(tmp_path)
     fake = FakeTwitter(TOKEN)
 
     class LoseThird(Progress):
-        """Arms the fault just before part 3 is sent: it lands, its answer is lost."""
+        """Arms the fault just before part 3 is sent: the connection drops."""
 
         def step(self, platform: str, message: str) -> None:
             if message.startswith("posting part 3 of"):
-                fake.fail(r"POST /2/tweets$", drop=True, after=True)
+                fake.fail(r"POST /2/tweets$", drop=True)
 
     with pytest.raises(UnknownOutcomeError) as caught:
         publish(fake, post, progress=LoseThird())
     message = str(caught.value)
-    assert len(fake.tweets) == 3
+    assert len(fake.tweets) == 2
     assert all(f"https://x.com/i/web/status/{t.id}" in message for t in fake.tweets[:2])
     assert "part 3 may or may not have been published" in message
     assert len(fake.calls(r"POST /2/tweets$")) == 3

@@ -80,7 +80,15 @@ REPLY_REFUSED = (
     "otherwise engaged by the author of the post you are replying to."
 )
 #: Requests per 15 minutes per user (xdocs x-api/fundamentals/rate-limits.mdx, 2026).
-RATE_LIMITS = {"tweets": 100, "upload": 500, "chunked": 1875, "status": 1000, "metadata": 500}
+RATE_LIMITS = {
+    "tweets": 100,
+    "upload": 500,
+    "chunked": 1875,
+    "status": 1000,
+    "metadata": 500,
+    "me": 75,  # GET /2/users/me
+    "timeline": 900,  # GET /2/users/:id/tweets (rate-limits.mdx)
+}
 WINDOW = 15 * 60
 
 
@@ -93,6 +101,7 @@ class Tweet:
     media_ids: list[str]
     reply_to: str | None
     author: str
+    created: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -277,6 +286,10 @@ class FakeTwitter(FakePlatform):
             self._guard("chunked", self._finalize),
         )
         self.route("POST", r"/2/media/metadata", self._guard("metadata", self._metadata))
+        self.route("GET", r"/2/users/me", self._guard("me", self._me))
+        self.route(
+            "GET", r"/2/users/(?P<user_id>\d+)/tweets", self._guard("timeline", self._timeline)
+        )
 
     # -- what tests look at --------------------------------------------------
 
@@ -606,6 +619,28 @@ class FakeTwitter(FakePlatform):
         tweet = Tweet(self._new_id(), text, media_ids, reply_to, self.user_id)
         self.tweets.append(tweet)
         return 201, {"data": {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}}
+
+    def _me(self, request: httpx.Request) -> tuple[int, Any]:
+        return 200, {"data": {"id": self.user_id, "name": "KPU Musi Rawas", "username": "kpumura"}}
+
+    def _timeline(self, request: httpx.Request, user_id: str) -> tuple[int, Any]:
+        """The user's newest posts first; max_results 5..100 (GET /2/users/:id/tweets)."""
+        try:
+            count = int(request.url.params.get("max_results", "10"))
+        except ValueError:
+            count = 0
+        if not 5 <= count <= 100:
+            return invalid("max_results: must be between 5 and 100")
+        mine = [t for t in reversed(self.tweets) if t.author == user_id][:count]
+        data = [
+            {
+                "id": t.id,
+                "text": t.text,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t.created)),
+            }
+            for t in mine
+        ]
+        return 200, {"data": data, "meta": {"result_count": len(data)}}
 
     def _check_media_field(self, media: Any) -> list[str] | tuple[int, Any]:
         if media is None:
