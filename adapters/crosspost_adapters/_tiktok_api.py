@@ -27,10 +27,8 @@ other than ``"ok"`` is a failure even with HTTP 200 (§4.2).
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,7 +43,7 @@ from crosspost.errors import (
     TransientError,
     UnknownOutcomeError,
 )
-from crosspost.media import MediaFile
+from crosspost.media import MediaFile, video_duration
 from crosspost.redaction import redact
 from crosspost_adapters.tiktok import CHUNK_MAX, CHUNK_MIN, TikTokAdapter, TikTokSettings
 
@@ -144,51 +142,6 @@ def chunk_plan(video_size: int, chunk_size: int) -> ChunkPlan:
 
 
 # -- video duration (for creator_info's max_video_post_duration_sec) ---------------------
-
-
-def video_duration(path: Path) -> float | None:
-    """Seconds of an MP4/MOV video from its ``moov/mvhd`` box; None when it cannot tell.
-
-    Reads only box headers and the mvhd box, never the media data.
-    """
-    try:
-        with path.open("rb") as handle:
-            end = handle.seek(0, 2)
-            moov = _find_box(handle, 0, end, b"moov")
-            if moov is None:
-                return None
-            mvhd = _find_box(handle, moov[0], moov[1], b"mvhd")
-            if mvhd is None:
-                return None
-            handle.seek(mvhd[0])
-            head = handle.read(32)
-            if head[:1] == b"\x01":
-                scale, length = struct.unpack(">IQ", head[20:32])
-            else:
-                scale, length = struct.unpack(">II", head[12:20])
-    except (OSError, struct.error):
-        return None
-    return length / scale if scale else None
-
-
-def _find_box(handle: Any, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    """The (payload start, end) of the first ``kind`` box between ``start`` and ``end``."""
-    pos = start
-    while pos + 8 <= end:
-        handle.seek(pos)
-        size, found = struct.unpack(">I4s", handle.read(8))
-        header = 8
-        if size == 1:  # 64-bit size follows the type
-            (size,) = struct.unpack(">Q", handle.read(8))
-            header = 16
-        elif size == 0:  # the box runs to the end of its parent
-            size = end - pos
-        if size < header:
-            return None
-        if found == kind:
-            return pos + header, min(pos + size, end)
-        pos += size
-    return None
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -588,7 +541,7 @@ class _Session:
         limit = self.creator.max_duration
         if limit is None or video.path is None:
             return
-        seconds = video_duration(video.path)
+        seconds = video.duration if video.duration is not None else video_duration(video.path)
         if seconds is not None and seconds > limit:
             raise InvalidContentError(
                 PLATFORM,

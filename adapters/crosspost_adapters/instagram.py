@@ -29,6 +29,11 @@ IMAGE_BYTES = 8_000_000
 REEL_BYTES = 300_000_000
 #: A carousel holds 2 to 10 items (IG User Media reference; error 2207028).
 MAX_CAROUSEL = 10
+#: Images: aspect ratio 4:5 to 1.91:1 (error 36003/2207009), width 320 to 1440
+#: pixels (Instagram scales outside that); Reels 3 s to 15 min (IG User Media reference).
+ASPECT_MIN, ASPECT_MAX = 4 / 5, 1.91
+WIDTH_MIN = 320
+REEL_SECONDS = (3.0, 15 * 60.0)
 
 
 class InstagramSettings(PlatformSettings):
@@ -84,6 +89,12 @@ class InstagramAdapter(Adapter):
         for m in picked:
             if m.is_image and m.mime != "image/jpeg":
                 choice.problems.append(f"{m.name}: Instagram accepts JPEG images only")
+            choice.problems += _shape_problems(m)
+            if m.is_image and m.width is not None and m.width < WIDTH_MIN:
+                choice.warnings.append(
+                    f"{m.name} is {m.width} pixels wide; Instagram enlarges images to at least "
+                    f"{WIDTH_MIN}, so it may look blurred"
+                )
             if over_size(m, IMAGE_BYTES if m.is_image else REEL_BYTES):
                 choice.problems.append(
                     f"{m.name}: too large for Instagram (images 8 MB, Reels 300 MB)"
@@ -105,3 +116,22 @@ class InstagramAdapter(Adapter):
         from crosspost_adapters._instagram_api import publish
 
         return await publish(self, post, ctx)
+
+
+def _shape_problems(media: MediaFile) -> list[str]:
+    """What Instagram refuses about an image's shape or a Reel's length, as sentences."""
+    if media.is_image and media.width and media.height:
+        ratio = media.width / media.height
+        if not ASPECT_MIN <= ratio <= ASPECT_MAX:
+            return [
+                f"{media.name} is {media.width}×{media.height} (aspect ratio {ratio:.2f}:1); "
+                "Instagram takes images from 4:5 (0.8:1) to 1.91:1: crop it"
+            ]
+    if media.is_video and media.duration is not None:
+        low, high = REEL_SECONDS
+        if not low <= media.duration <= high:
+            return [
+                f"{media.name} is {media.duration:.1f} seconds long; Instagram Reels are 3 seconds "
+                "to 15 minutes"
+            ]
+    return []

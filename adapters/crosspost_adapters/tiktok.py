@@ -38,8 +38,10 @@ PHOTO_DESCRIPTION = 4_000
 MAX_PHOTOS = 35
 PHOTO_BYTES = 20_000_000
 PHOTO_TYPES = ("image/jpeg", "image/webp")
-#: Videos: MP4, WebM or MOV, at most 4 GB (media transfer guide).
+#: Videos: MP4, WebM or MOV, at most 4 GB; the API posts up to 10 minutes (media
+#: transfer guide; the account's own maximum is checked at publish time).
 VIDEO_BYTES = 4_000_000_000
+VIDEO_SECONDS = 600.0
 
 
 #: Video upload chunks: "at least 5 MB but no greater than 64 MB" (media transfer
@@ -104,6 +106,12 @@ class TikTokAdapter(Adapter):
                 choice.warnings.append("one video per TikTok post: only the first is posted")
             if over_size(videos[0], VIDEO_BYTES):
                 choice.problems.append(f"{videos[0].name}: TikTok videos must be at most 4 GB")
+            seconds = videos[0].duration
+            if seconds is not None and seconds > VIDEO_SECONDS:
+                choice.problems.append(
+                    f"{videos[0].name} is {seconds / 60:.1f} minutes long; TikTok's API posts "
+                    "videos of at most 10 minutes"
+                )
             return choice
         if not images:
             choice.problems.append("TikTok needs a video or photos; this post has neither")

@@ -26,6 +26,8 @@ MAX_PHOTOS = 4
 IMAGE_BYTES = 5_000_000
 GIF_BYTES = 15_000_000
 VIDEO_BYTES = 512_000_000
+#: Video length: 0.5 to 140 seconds (X media best practices; longer only for some accounts).
+VIDEO_SECONDS = (0.5, 140.0)
 
 
 class TwitterSettings(PlatformSettings):
@@ -86,6 +88,12 @@ class TwitterAdapter(Adapter):
                 )
             if m.path is None:
                 choice.problems.append(f"{m.name}: X uploads a local file; give the media's path")
+            low, high = VIDEO_SECONDS
+            if m.is_video and m.duration is not None and not low <= m.duration <= high:
+                choice.problems.append(
+                    f"{m.name} is {m.duration:.1f} seconds long; X takes videos of {low:g} to "
+                    f"{high:g} seconds: shorten it, or leave X out with --platform"
+                )
         return choice
 
     def wants_thread(self, fields: Fields) -> bool:

@@ -19,7 +19,14 @@ from crosspost import hashtags, registry
 from crosspost.config import Configuration
 from crosspost.documents import read_toml, validation_problems
 from crosspost.errors import AnnouncementError, ConfigError, Problem
-from crosspost.media import SUPPORTED, MediaFile, guess_from_name, inspect
+from crosspost.media import (
+    SUPPORTED,
+    MediaFile,
+    guess_from_name,
+    image_size,
+    inspect,
+    video_duration,
+)
 from crosspost.models import Announcement, Loaded, Media, Overrides
 
 # C0 and C1 control characters other than tab and newline: invisible, and
@@ -162,15 +169,20 @@ def _media(
                     Problem(f"{place}.kind", f"says {item.kind}, but the file is {kind}")
                 )
                 continue
+            path = (base / item.path).resolve()
+            dimensions = image_size(path) if kind == "image" else None
             files.append(
                 MediaFile(
                     item.path,
                     kind,
                     mime,
-                    (base / item.path).resolve(),
+                    path,
                     item.url,
                     _nfc(item.alt),
                     size,
+                    width=dimensions[0] if dimensions else None,
+                    height=dimensions[1] if dimensions else None,
+                    duration=video_duration(path) if kind == "video" else None,
                 )
             )
             continue

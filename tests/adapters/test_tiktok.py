@@ -26,10 +26,10 @@ from crosspost.errors import (
     TransientError,
     UnknownOutcomeError,
 )
-from crosspost.media import MediaFile
+from crosspost.media import MediaFile, video_duration
 from crosspost.planning import plan_file
 from crosspost.units import Unit
-from crosspost_adapters._tiktok_api import chunk_plan, video_duration
+from crosspost_adapters._tiktok_api import chunk_plan
 from crosspost_adapters.tiktok import TikTokAdapter, TikTokSettings
 from tests.conftest import EXAMPLE
 from tests.fakes.base import body_json
