@@ -203,3 +203,13 @@ def test_url_scan_equals_plain_finditer(text: str) -> None:
     rx = tt._url_regexes()
     expected = [(m.span(), m.groups()) for m in rx.url.finditer(text)]
     assert [(m.span(), m.groups()) for m in tt._url_matches(text, rx)] == expected
+
+
+def test_not_label_set_equals_the_domain_character_class() -> None:
+    """The precomputed non-label characters are exactly those validDomainChars.js excludes."""
+    import re
+
+    s, i, d = tt._SPACES, tt._INVALID_CHARS, tt._DIRECTIONAL
+    label = re.compile(rf"[^!'#%&()*+,\\./:;<=>?@\[\]\^{{|}}~$" f"{s}{i}{d}]")
+    reference = frozenset(c for c in map(chr, range(0x10000)) if not label.match(c))
+    assert reference == tt._NOT_LABEL

@@ -305,10 +305,6 @@ def _url_regexes() -> _UrlRegexes:
     )
     url = url.replace("(https?://)", "([hH][tT][tT][pP][sS]?://)")
     tco = rf"[hH][tT][tT][pP][sS]?://[tT]\.[cC][oO]/([a-zA-Z0-9]+)(?:\?{query_char}*{query_end})?"
-    # A domain character, "-" or "_": punct.js without "-" and "_" ("." stays out).
-    is_label_char = re.compile(
-        rf"[^!'#%&()*+,\\./:;<=>?@\[\]\^{{|}}~$" f"{_SPACES}{_INVALID_CHARS}{_DIRECTIONAL}]"
-    )
     # The stdlib `re` compiles these ~25 kB patterns several times faster than `regex`
     # (they use no Unicode properties), and preview pays for the compile on every run.
     return _UrlRegexes(
@@ -316,8 +312,7 @@ def _url_regexes() -> _UrlRegexes:
         tco=re.compile(tco),
         before_char=re.compile(before_char),
         protocol=re.compile(r"[hH][tT][tT][pP][sS]?://"),
-        # All of them are in the BMP (punctuation, spaces, invalid and bidi characters).
-        not_label=frozenset(c for c in map(chr, range(0x10000)) if not is_label_char.match(c)),
+        not_label=_NOT_LABEL,
     )
 
 
@@ -328,6 +323,28 @@ def _ascii_domain() -> _Pattern:
     punycode = r"(?:[xX][nN]--[\-0-9a-zA-Z]+)"  # validPunycode.js
     gtld, cctld = _tld_pattern(tlds["generic"]), _tld_pattern(tlds["country"])
     return re.compile(rf"(?:[\-a-zA-Z0-9{_LATIN_ACCENTS}]+\.)+(?:{gtld}|{cctld}|{punycode})")
+
+
+def _class_chars(escaped: str) -> frozenset[str]:
+    """The characters of a regex character class body like ``\\x09-\\x0D\\x20`` (no ``]``)."""
+    chars = escaped.encode("ascii").decode("unicode_escape")
+    found: set[str] = set()
+    i = 0
+    while i < len(chars):
+        if i + 2 < len(chars) and chars[i + 1] == "-":
+            found.update(map(chr, range(ord(chars[i]), ord(chars[i + 2]) + 1)))
+            i += 3
+        else:
+            found.add(chars[i])
+            i += 1
+    return frozenset(found)
+
+
+#: The characters that cannot be part of a domain label: punct.js without "-" and "_"
+#: ("." stays in), spaces, invalid and directional characters (validDomainChars.js).
+_NOT_LABEL: Final = frozenset("!'#%&()*+,\\./:;<=>?@[]^{|}~$") | _class_chars(
+    _SPACES + _INVALID_CHARS + _DIRECTIONAL
+)
 
 
 def _utf16_length(text: str) -> int:
