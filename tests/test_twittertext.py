@@ -213,3 +213,66 @@ def test_not_label_set_equals_the_domain_character_class() -> None:
     label = re.compile(rf"[^!'#%&()*+,\\./:;<=>?@\[\]\^{{|}}~$" f"{s}{i}{d}]")
     reference = frozenset(c for c in map(chr, range(0x10000)) if not label.match(c))
     assert reference == tt._NOT_LABEL
+
+
+_URLISH = st.sampled_from(
+    [
+        "example",
+        "kpu",
+        "go",
+        "id",
+        "co",
+        "com",
+        "comm",
+        "uk",
+        "ve",
+        "vermögensberatung",
+        "भारत",
+        "भारतम्",
+        "嘉里",
+        "嘉里大酒店",
+        "ελ",
+        "ς",
+        "σ",
+        "Σ",
+        "xn--p1ai",
+        "рф",
+        "РФ",
+        "İ",
+        "ı",
+        "\u212a",
+        "ß",
+        "1",
+        "42",
+        "_",
+        "-",
+        "@",
+        "+",
+        "/",
+        "?",
+        "#",
+        "://",
+        "http",
+        "HTTPS",
+        ".",
+        ".",
+        ".",
+        "。",
+        " ",
+        "\n",
+        "(",
+        ")",
+        "é",
+        "ü",
+        "a",
+        "b",
+        "t.co",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_URLISH, min_size=1, max_size=25).map("".join))
+def test_fast_url_form_finds_exactly_what_the_exact_form_finds(text: str) -> None:
+    """The fast URL pattern (TLD-shaped word + list check) equals the exact TLD-list pattern."""
+    assert tt._url_spans(text) == tt._spans_exact(text)

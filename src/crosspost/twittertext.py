@@ -225,10 +225,12 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 @dataclass(frozen=True, slots=True)
 class _UrlRegexes:
     url: _Pattern  # extractUrl.js
+    ascii_domain: _Pattern  # validAsciiDomain.js
     tco: _Pattern  # validTcoUrl.js
     before_char: _Pattern  # validUrlPrecedingChars.js without its ^
     protocol: _Pattern  # "http://" or "https://", any case
     not_label: frozenset[str]  # the characters that cannot be part of a domain label
+    exact: bool  # True: the TLD lists are in the patterns; False: the fast form (see below)
 
 
 def _js_ignorecase_class(ch: str) -> str:
@@ -265,6 +267,70 @@ def _tld_pattern(tlds: list[str]) -> str:
     return rf"(?:(?:{_trie_pattern(root)})(?=[^0-9a-zA-Z@+-]|\Z))"
 
 
+def _js_upper(ch: str) -> str:
+    """``ch`` as JavaScript's non-Unicode /i canonicalises it (see _js_ignorecase_class)."""
+    upper = ch.upper()
+    if len(upper) != 1 or (ord(ch) >= 128 and ord(upper) < 128):
+        return ch
+    return upper
+
+
+def _canonical(word: str) -> str:
+    return "".join(map(_js_upper, word))
+
+
+@dataclass(frozen=True, slots=True)
+class _TldTable:
+    """What the fast URL form needs: a pattern for TLD-shaped words, and the real list."""
+
+    shaped: str  # one or more characters that occur in some TLD, in either case
+    by_canonical: dict[str, tuple[str, ...]]  # every TLD, under its canonical form
+
+    def matches(self, word: str) -> bool:
+        """Whether the exact pattern's trie matches ``word`` as a whole TLD: each character
+        the TLD's own or its case partner (``_js_ignorecase_class``), nothing looser."""
+        return any(
+            all(x == c or x == _js_upper(c) for x, c in zip(word, tld, strict=True))
+            for tld in self.by_canonical.get(_canonical(word), ())
+        )
+
+
+@cache
+def _tld_table() -> _TldTable:
+    tlds = _load_tlds()
+    words = tlds["generic"] + tlds["country"]
+    chars = {c for word in words for ch in word for c in (ch, _js_upper(ch))}
+    shaped = "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    by_canonical: dict[str, list[str]] = {}
+    for word in words:
+        by_canonical.setdefault(_canonical(word), []).append(word)
+    return _TldTable(
+        rf"(?:{shaped}{{2,}}(?=[^0-9a-zA-Z@+-]|\Z))",
+        {key: tuple(value) for key, value in by_canonical.items()},
+    )
+
+
+def _fast_tld_ok(domain: str) -> bool:
+    """Whether the fast form's match ending in ``domain`` is the one the exact form finds.
+
+    The fast form accepts any TLD-shaped word where the exact form accepts only listed
+    TLDs; both try the same places in the same order, longest word first. So a fast
+    match whose last label is a listed TLD is the exact match, unless a shorter listed
+    prefix of that label could also end there (the exact form tries generic TLDs before
+    country ones): then, and for punycode, the caller falls back to the exact form.
+    """
+    table = _tld_table()
+    tld = domain.rsplit(".", 1)[-1]
+    if tld[:4].lower() == "xn--" or not table.matches(tld):
+        return False
+    for end in range(2, len(tld)):
+        after = tld[end]
+        passes_lookahead = not (after.isascii() and (after.isalnum() or after in "@+-"))
+        if passes_lookahead and table.matches(tld[:end]):
+            return False
+    return True
+
+
 def _load_tlds() -> dict[str, list[str]]:
     """The TLD lists from ``crosspost/data/tlds.json`` (generated from twitter-text's tlds.yml)."""
     raw = resources.files("crosspost.data").joinpath("tlds.json").read_text(encoding="utf-8")
@@ -273,12 +339,21 @@ def _load_tlds() -> dict[str, list[str]]:
 
 
 @cache
-def _url_regexes() -> _UrlRegexes:
-    """Compile the URL regexes once, on first use (they embed the TLD lists)."""
+def _url_regexes(exact: bool = False) -> _UrlRegexes:
+    """Compile the URL regexes once, on first use.
+
+    The exact form embeds the TLD lists (~1,600 words: a 25 kB pattern that takes
+    tens of milliseconds to compile, paid by every preview). The fast form has a
+    TLD-shaped word in their place and every match is checked against the list
+    (``_fast_tld_ok``); a text where a check fails is scanned again with the exact
+    form, so results are always the exact ones.
+    """
     tlds = _load_tlds()
-    gtld = _tld_pattern(tlds["generic"])
-    cctld = _tld_pattern(tlds["country"])
     punycode = r"(?:[xX][nN]--[\-0-9a-zA-Z]+)"  # validPunycode.js
+    if exact:
+        tld = f"(?:{_tld_pattern(tlds['generic'])}|{_tld_pattern(tlds['country'])}|{punycode})"
+    else:
+        tld = f"(?:{_tld_table().shaped}|{punycode})"
     domain_char = f"[^{_PUNCT}{_SPACES}{_INVALID_CHARS}{_DIRECTIONAL}]"  # validDomainChars.js
     # validSubdomain.js / validDomainName.js spell a label "(?:C(?:[_-]|C)*)?C\." (C: a domain
     # character). "C(?:[_-]*C)*+\." matches the same strings: a label must run up to the next
@@ -286,7 +361,7 @@ def _url_regexes() -> _UrlRegexes:
     # possessive "*+" just stops the engine from trying (linear instead of quadratic).
     subdomain = rf"(?:{domain_char}(?:[_-]*{domain_char})*+\.)"
     domain_name = rf"(?:{domain_char}(?:-*{domain_char})*+\.)"
-    domain = f"(?:{subdomain}*{domain_name}(?:{gtld}|{cctld}|{punycode}))"  # validDomain.js
+    domain = f"(?:{subdomain}*{domain_name}{tld})"  # validDomain.js
     # validGeneralUrlPathChars.js, validUrlBalancedParens.js, validUrlPathEndingChars.js,
     # validUrlPath.js: up to two levels of balanced parentheses (Wikipedia's /Primer_(film));
     # a path may not end in punctuation such as "." or "!", so "see x.com/a." stops before ".".
@@ -309,20 +384,13 @@ def _url_regexes() -> _UrlRegexes:
     # (they use no Unicode properties), and preview pays for the compile on every run.
     return _UrlRegexes(
         url=re.compile(url),
+        ascii_domain=re.compile(rf"(?:[\-a-zA-Z0-9{_LATIN_ACCENTS}]+\.)+{tld}"),
         tco=re.compile(tco),
         before_char=re.compile(before_char),
         protocol=re.compile(r"[hH][tT][tT][pP][sS]?://"),
         not_label=_NOT_LABEL,
+        exact=exact,
     )
-
-
-@cache
-def _ascii_domain() -> _Pattern:
-    """validAsciiDomain.js, compiled on first need (URLs without a protocol, punycode)."""
-    tlds = _load_tlds()
-    punycode = r"(?:[xX][nN]--[\-0-9a-zA-Z]+)"  # validPunycode.js
-    gtld, cctld = _tld_pattern(tlds["generic"]), _tld_pattern(tlds["country"])
-    return re.compile(rf"(?:[\-a-zA-Z0-9{_LATIN_ACCENTS}]+\.)+(?:{gtld}|{cctld}|{punycode})")
 
 
 def _class_chars(escaped: str) -> frozenset[str]:
@@ -361,7 +429,8 @@ def _punycode_length(part: str) -> int:
 
 def _is_valid_domain(domain: str) -> bool:
     """lib/idna.js ``toAscii`` succeeds: no label longer than 63 characters once punycoded."""
-    if domain.startswith("xn--") and not _ascii_domain().search(domain):
+    # Rare (a domain starting with "xn--"): the exact form, so no check is needed.
+    if domain.startswith("xn--") and not _url_regexes(exact=True).ascii_domain.search(domain):
         return False  # already-punycoded domains must be ASCII
     for label in domain.split("."):
         if len(label) > _MAX_DOMAIN_LABEL_LENGTH:
@@ -431,10 +500,23 @@ def _url_spans(text: str) -> list[tuple[int, int, str]]:
     """extractUrlsWithIndices.js with extractUrlsWithoutProtocol=true: (start, end, url)."""
     if "." not in text:  # every URL has a dot; upstream returns early the same way
         return []
-    rx = _url_regexes()
+    fast = _url_spans_with(text, _url_regexes())
+    return fast if fast is not None else _spans_exact(text)
+
+
+def _spans_exact(text: str) -> list[tuple[int, int, str]]:
+    found = _url_spans_with(text, _url_regexes(exact=True))
+    assert found is not None  # the exact form never defers
+    return found
+
+
+def _url_spans_with(text: str, rx: _UrlRegexes) -> list[tuple[int, int, str]] | None:
+    """The URL spans ``rx`` finds; None when a fast-form match needs the exact form."""
     urls: list[list[Any]] = []
     for m in _url_matches(text, rx):
         before, url, protocol, domain, path = m.group(1, 2, 3, 4, 6)
+        if not rx.exact and not _fast_tld_ok(domain):
+            return None
         start, end = m.span(2)
         # isValidUrl(): the domain must survive IDNA, and protocol + URL fit in 4096 units.
         if not _is_valid_domain(domain):
@@ -447,7 +529,9 @@ def _url_spans(text: str) -> list[tuple[int, int, str]]:
             if before and before in "-_./":
                 continue
             last: list[Any] | None = None
-            for a in _ascii_domain().finditer(domain):
+            for a in rx.ascii_domain.finditer(domain):
+                if not rx.exact and not _fast_tld_ok(a.group()):
+                    return None
                 last = [start + a.start(), start + a.end(), a.group()]
                 urls.append(last)
             if last is None:
