@@ -30,6 +30,7 @@ from crosspost.errors import (
 from crosspost.media import MediaFile
 from crosspost.planning import plan_file
 from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
+from tests.adapters.support import Recorder
 from tests.conftest import EXAMPLE
 from tests.fakes.base import body_json, form
 from tests.fakes.server import serve
@@ -43,27 +44,6 @@ ENV = {
 }
 UPLOAD = r"^PUT /upload/youtube/v3/videos$"
 SESSION = r"^POST /upload/youtube/v3/videos$"
-
-
-class Recorder(Progress):
-    """Records progress calls."""
-
-    def __init__(self) -> None:
-        self.steps: list[str] = []
-        self.started: list[int] = []
-        self.sent = 0
-
-    def step(self, platform: str, message: str) -> None:
-        """Record a step."""
-        self.steps.append(message)
-
-    def upload_started(self, platform: str, name: str, total: int) -> None:
-        """Record an upload start."""
-        self.started.append(total)
-
-    def upload_advanced(self, platform: str, name: str, sent: int) -> None:
-        """Count bytes sent."""
-        self.sent += sent
 
 
 @functools.cache
