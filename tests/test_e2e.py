@@ -175,3 +175,31 @@ def test_missing_account_id_stops_before_any_request(world: World, tmp_path: Pat
     assert result.returncode == 2
     assert "facebook: set page_id in [platforms.facebook] of the config" in result.stderr
     assert all(not fake.requests for fake in world.fakes.values())
+
+
+def test_cron_rerun_of_a_published_announcement_is_silent(world: World, tmp_path: Path) -> None:
+    """From cron (no terminal), a run that finds everything published prints nothing, exit 0."""
+    assert crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT)).returncode == 0
+    again = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    assert again.returncode == 0
+    assert again.stdout == "" and again.stderr == ""
+    assert len(world.facebook.posts) == 1
+
+
+def test_announcement_not_yet_due_sends_nothing(world: World, tmp_path: Path) -> None:
+    """publish_at in the future: nothing is sent, silently from cron; --now publishes."""
+    import shutil
+
+    folder = tmp_path / "ann"
+    shutil.copytree(EXAMPLE, folder)
+    ann = folder / "announcement.toml"
+    ann.write_text(
+        ann.read_text("utf-8").replace("2023-11-30T10:00:00+07:00", "2099-01-01T10:00:00+07:00"),
+        encoding="utf-8",
+    )
+    later = crosspost(world, tmp_path, "publish", str(ann))
+    assert later.returncode == 0 and later.stdout == ""
+    assert all(not fake.requests for fake in world.fakes.values())
+    now = crosspost(world, tmp_path, "publish", "--now", "-p", "facebook", str(ann))
+    assert now.returncode == 0, now.stdout + now.stderr
+    assert len(world.facebook.posts) == 1

@@ -47,6 +47,8 @@ class Result:
     message: str | None = None
     retryable: bool = False
     exception: BaseException | None = None
+    #: True when nothing was sent: the result is the ledger's, from an earlier run.
+    earlier: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The result in ``--json`` output."""
@@ -182,6 +184,7 @@ def run(
                     entry.remote_id,
                     entry.url,
                     message=f"already published at {entry.at}, not sent again{note}",
+                    earlier=True,
                 )
             else:  # "unknown", or "sending" left behind by a run that was killed
                 earlier[post.platform] = Result(
@@ -193,6 +196,7 @@ def run(
                         f"({entry.message or 'it was interrupted'}); check the account, and if "
                         "the post is not there, publish again with --force"
                     ),
+                    earlier=True,
                 )
         todo = [p for p in plan.posts if p.platform not in earlier]
         sub = dataclasses.replace(

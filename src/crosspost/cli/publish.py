@@ -57,14 +57,16 @@ def publish(
         )
         if json:
             print_json({"announcement": plan.loaded.id, "due": due.isoformat(), "results": []})
-        out.print(message, soft_wrap=True)
+        if out.is_terminal:  # from cron, say nothing: every quiet run would be a mail
+            out.print(message, soft_wrap=True)
         return
     from crosspost.publishing import run
 
     results = run(plan, out=out, live=not json and out.is_terminal, force=force)
     if json:
         print_json({"announcement": plan.loaded.id, "results": [r.to_json() for r in results]})
-    else:
+    elif out.is_terminal or not all(r.earlier and r.status == "published" for r in results):
+        # From cron, a run that found everything already published stays silent.
         show_results(results, out)
     from crosspost.publishing import exit_code
 
