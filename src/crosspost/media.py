@@ -6,6 +6,7 @@ bytes at validate time finds it while someone is still watching.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,18 +111,30 @@ def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) of a JPEG, PNG, GIF or WebP image from its headers, or None."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(32)
-            if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
-                width, height = struct.unpack(">II", head[16:24])
-                return int(width), int(height)
-            if head.startswith((b"GIF87a", b"GIF89a")):
-                width, height = struct.unpack("<HH", head[6:10])
-                return int(width), int(height)
-            if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-                return _webp_size(head)
-            if head.startswith(b"\xff\xd8"):
-                return _jpeg_size(handle)
-    except (OSError, struct.error):
+            return _image_size(handle)
+    except OSError:
+        return None
+
+
+def image_size_of(data: bytes) -> tuple[int, int] | None:
+    """``image_size`` for an image held in memory."""
+    return _image_size(io.BytesIO(data))
+
+
+def _image_size(handle: BinaryIO) -> tuple[int, int] | None:
+    head = handle.read(32)
+    try:
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", head[16:24])
+            return int(width), int(height)
+        if head.startswith((b"GIF87a", b"GIF89a")):
+            width, height = struct.unpack("<HH", head[6:10])
+            return int(width), int(height)
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return _webp_size(head)
+        if head.startswith(b"\xff\xd8"):
+            return _jpeg_size(handle)
+    except struct.error:  # a truncated header
         return None
     return None
 

@@ -40,7 +40,8 @@ PUBLISH = r"^POST /v\d+\.\d+/\d+/media_publish$"
 STATUS = r"^GET /v\d+\.\d+/18\d+$"
 QUOTA = r"^GET /v\d+\.\d+/\d+/content_publishing_limit$"
 RUPLOAD = r"^POST /ig-api-upload/"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+# A real JPEG (the example's 480×360 photo): the fake decodes its size, as Instagram does.
+JPEG = (EXAMPLE / "media" / "humas.jpg").read_bytes()
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4000)
 
@@ -244,6 +245,16 @@ def test_png_behind_a_jpeg_url_is_refused_with_instagrams_message() -> None:
     error = failure(fake, post_with(hosted(fake, "a.jpg", PNG)))
     assert isinstance(error, InvalidContentError)
     assert "Supported formats are: JPEG" in str(error)
+
+
+def test_banner_shaped_jpeg_is_refused_for_its_aspect_ratio() -> None:
+    """A 3:1 JPEG known only by URL is refused by Instagram (36003/2207009), readably."""
+    banner = b"\xff\xd8\xff\xc0\x00\x11\x08" + (500).to_bytes(2, "big")
+    banner += (1500).to_bytes(2, "big") + b"\x03" + bytes(64)
+    fake = FakeInstagram()
+    error = failure(fake, post_with(hosted(fake, "banner.jpg", banner)))
+    assert isinstance(error, InvalidContentError)
+    assert "aspect ratio between 4:5 and 1.91:1" in str(error)
 
 
 def test_too_many_hashtags_is_refused_with_instagrams_message() -> None:

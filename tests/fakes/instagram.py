@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import regex
 
+from crosspost.media import image_size_of
 from tests.fakes.base import Dropped, form
 from tests.fakes.facebook import (
     VERSION,
@@ -236,6 +237,17 @@ class FakeInstagram(GraphFake):
                 subcode=2207004,
                 user_title="Image size too large",
                 user_msg="The image is too large to download. It should be less than 8 MiB.",
+            )
+        size = image_size_of(data)
+        if size is None or not 0.8 <= size[0] / size[1] <= 1.91:
+            return graph_error(
+                400,
+                36003,
+                "The aspect ratio is not supported.",
+                subcode=2207009,
+                user_title="Unsupported aspect ratio",
+                user_msg="The submitted image with aspect ratio is not supported. Use an image "
+                "with aspect ratio between 4:5 and 1.91:1.",
             )
         container = self._new_container("CHILD" if child else "IMAGE", params, data=data)
         return httpx.Response(200, json={"id": container["id"]})
