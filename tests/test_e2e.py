@@ -203,3 +203,18 @@ def test_announcement_not_yet_due_sends_nothing(world: World, tmp_path: Path) ->
     now = crosspost(world, tmp_path, "publish", "--now", "-p", "facebook", str(ann))
     assert now.returncode == 0, now.stdout + now.stderr
     assert len(world.facebook.posts) == 1
+
+
+def test_status_shows_the_ledger(world: World, tmp_path: Path) -> None:
+    """status lists each platform's state from the ledger; its exit code says what is missing."""
+    before = crosspost(world, tmp_path, "status", str(ANNOUNCEMENT))
+    assert before.returncode == 1 and "not published" in before.stdout
+    env = world.environ() | {"CROSSPOST_INSTAGRAM_ACCESS_TOKEN": "revoked-token"}
+    crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT), env=env)
+    after = crosspost(world, tmp_path, "status", "--json", str(ANNOUNCEMENT))
+    assert after.returncode == 1
+    rows = {r["platform"]: r for r in json.loads(after.stdout)["platforms"]}
+    assert rows["facebook"]["status"] == "published"
+    assert rows["facebook"]["url"].startswith("https://www.facebook.com/")
+    assert rows["instagram"]["status"] == "failed"
+    assert "revoked-token" not in after.stdout

@@ -350,12 +350,17 @@ async def _video(
             PLATFORM, f"{media.name}: this video has neither a file nor a URL"
         )
     ctx.progress.step(ctx.platform, "creating video post")
-    response = await api.create(
-        "POST",
-        _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO),
-        data=data,
-        headers=bearer(token),
-    )
+    try:
+        response = await api.create(
+            "POST",
+            _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO),
+            data=data,
+            headers=bearer(token),
+        )
+    except UnknownOutcomeError as exc:
+        # A video post shows on the feed with its description as the message.
+        found = await _landed(api, ctx, settings, post.text, token, exc)
+        return Published(found, _post_url(found), (found,))
     video_id = _id(response)
     return Published(
         video_id, f"https://www.facebook.com/{settings.page_id}/videos/{video_id}", (video_id,)

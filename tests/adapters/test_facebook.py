@@ -457,12 +457,21 @@ def test_lost_request_not_on_the_feed_stays_unknown(tmp_path: Path) -> None:
 
 
 def test_dropped_connection_on_the_video_create_is_unknown(tmp_path: Path) -> None:
-    """A dropped /videos is UnknownOutcomeError and is sent once."""
+    """A /videos whose connection dropped before Facebook acted is unknown, sent once."""
     fake = FakeFacebook()
     fake.fail(VIDEOS, drop=True)
     error = failure(fake, text_post(media=(video(tmp_path, 5000),)))
     assert isinstance(error, UnknownOutcomeError)
     assert len(fake.calls(VIDEOS)) == 1
+
+
+def test_lost_answer_to_a_landed_video_post_is_found_on_the_feed(tmp_path: Path) -> None:
+    """The video post landed but its answer was lost: found on the feed, posted once."""
+    fake = FakeFacebook()
+    fake.fail(VIDEOS, drop=True, after=True)
+    result = publish(fake, text_post(media=(video(tmp_path, 5000),)))
+    assert len(fake.calls(VIDEOS)) == 1
+    assert [p["id"] for p in fake.posts] == [result.remote_id]
 
 
 def test_refused_connection_is_transient_and_nothing_escapes() -> None:

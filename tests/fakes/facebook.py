@@ -335,8 +335,13 @@ class FakeFacebook(GraphFake):
         refused = self._page(request, node)
         if refused is not None:
             return refused
+        # A video post shows on the feed with its description as the message.
         data = [
-            {"id": p["id"], "message": p.get("message", ""), "created_time": p["created_time"]}
+            {
+                "id": p["id"],
+                "message": p.get("message", p.get("description", "")),
+                "created_time": p["created_time"],
+            }
             for p in reversed(self.posts)
         ]
         return httpx.Response(200, json={"data": data})

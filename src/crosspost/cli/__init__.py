@@ -16,6 +16,7 @@ import typer
 from crosspost.cli.init import init
 from crosspost.cli.preview import preview
 from crosspost.cli.publish import publish
+from crosspost.cli.status import status
 from crosspost.cli.validate import validate
 
 app = typer.Typer(
@@ -53,6 +54,7 @@ def _root(
 app.command()(validate)
 app.command()(preview)
 app.command()(publish)
+app.command()(status)
 app.command()(init)
 
 
