@@ -37,15 +37,14 @@ def status(
             state = entry.status if entry else "not published"
             if state == "sending":
                 state = "unknown"  # a run was killed mid-publish
-            rows.append(
-                {
-                    "platform": name,
-                    "status": state,
-                    "at": entry.at if entry else None,
-                    "url": entry.url if entry else None,
-                    "message": entry.message if entry and state != "published" else None,
-                }
-            )
+            row = {"platform": name, "status": state}
+            if entry is not None:
+                row["at"] = entry.at
+                if entry.url:
+                    row["url"] = entry.url
+                if entry.message and state != "published":
+                    row["message"] = entry.message
+            rows.append(row)
             worst = max(worst, {"published": 0, "unknown": 3}.get(state, 1))
         documents.append({"announcement": loaded.id, "file": str(path), "platforms": rows})
         if json:
