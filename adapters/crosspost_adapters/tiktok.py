@@ -157,9 +157,9 @@ class TikTokAdapter(Adapter):
         """Record the post mode and the privacy level the plan will ask for."""
         mode = "video" if any(m.is_video for m in post.media) else "photo"
         options = dict(post.options)
-        options["privacy_level"] = options.get("privacy_level") or self.settings.model_dump().get(
-            "privacy_level"
-        )
+        settings = self.settings
+        assert isinstance(settings, TikTokSettings)
+        options["privacy_level"] = options.get("privacy_level") or settings.privacy_level
         return dataclasses.replace(post, extra={"mode": mode}, options=options)
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:

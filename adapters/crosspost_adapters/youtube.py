@@ -137,7 +137,9 @@ class YouTubeAdapter(Adapter):
             problems.append(f"{count} hashtags: YouTube ignores all hashtags above {HASHTAGS_MAX}")
         elif count > HASHTAGS_WARN:
             warnings.append(f"{count} hashtags: YouTube may ignore them all above {HASHTAGS_WARN}")
-        privacy = options.privacy_status or self.settings.model_dump()["privacy_status"]
+        settings = self.settings
+        assert isinstance(settings, YouTubeSettings)
+        privacy = options.privacy_status or settings.privacy_status
         return dataclasses.replace(
             post,
             extra={"tags": tags},

@@ -366,8 +366,3 @@ def public_url(media: MediaFile, base_url: str | None) -> MediaFile | None:
 def over_size(media: MediaFile, limit: int) -> bool:
     """Whether a local file is larger than ``limit`` bytes."""
     return media.size is not None and media.size > limit
-
-
-def mib(size: int) -> str:
-    """A byte count for people: ``8 MB``."""
-    return f"{size / 1_000_000:g} MB"
