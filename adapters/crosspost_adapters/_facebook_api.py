@@ -201,15 +201,29 @@ async def _feed(
     if photo_ids:
         payload["attached_media"] = [{"media_fbid": pid} for pid in photo_ids]
     ctx.progress.step(ctx.platform, "creating post")
-    try:
-        response = await api.create(
-            "POST", _url(settings, settings.page_id, "feed"), json=payload, headers=bearer(token)
-        )
-    except UnknownOutcomeError as exc:
-        found = await _landed(api, ctx, settings, post.text, token, exc)
-        return Published(found, _post_url(found), (found, *photo_ids))
+    response = await _create(
+        api, ctx, settings, post, token, _url(settings, settings.page_id, "feed"), json=payload
+    )
+    if isinstance(response, str):  # the answer was lost; the post was found on the feed
+        return Published(response, _post_url(response), (response, *photo_ids))
     post_id = _id(response)
     return Published(post_id, _post_url(post_id), (post_id, *photo_ids))
+
+
+async def _create(
+    api: Api,
+    ctx: PublishContext,
+    settings: FacebookSettings,
+    post: Post,
+    token: str,
+    url: str,
+    **kwargs: Any,
+) -> httpx.Response | str:
+    """The call that publishes; after a lost answer, the id of the post found on the feed."""
+    try:
+        return await api.create("POST", url, headers=bearer(token), **kwargs)
+    except UnknownOutcomeError as exc:
+        return await _landed(api, ctx, settings, post.text, token, exc)
 
 
 #: How far back a post found on the Page's feed may date to count as ours.
@@ -284,17 +298,18 @@ async def _one_photo(
     fields, files = _photo_fields(media)
     fields.update(caption=post.text, published="true")
     ctx.progress.step(ctx.platform, "posting photo")
-    try:
-        response = await api.create(
-            "POST",
-            _url(settings, settings.page_id, "photos"),
-            data=fields,
-            files=files,
-            headers=bearer(token),
-        )
-    except UnknownOutcomeError as exc:
-        found = await _landed(api, ctx, settings, post.text, token, exc)
-        return Published(found, _post_url(found), (found,))
+    response = await _create(
+        api,
+        ctx,
+        settings,
+        post,
+        token,
+        _url(settings, settings.page_id, "photos"),
+        data=fields,
+        files=files,
+    )
+    if isinstance(response, str):  # the answer was lost; the post was found on the feed
+        return Published(response, _post_url(response), (response,))
     photo_id = _id(response)
     body = json_body(response)
     post_id = body.get("post_id") if isinstance(body, dict) else None
@@ -350,17 +365,17 @@ async def _video(
             PLATFORM, f"{media.name}: this video has neither a file nor a URL"
         )
     ctx.progress.step(ctx.platform, "creating video post")
-    try:
-        response = await api.create(
-            "POST",
-            _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO),
-            data=data,
-            headers=bearer(token),
-        )
-    except UnknownOutcomeError as exc:
-        # A video post shows on the feed with its description as the message.
-        found = await _landed(api, ctx, settings, post.text, token, exc)
-        return Published(found, _post_url(found), (found,))
+    response = await _create(
+        api,
+        ctx,
+        settings,
+        post,
+        token,
+        _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO),
+        data=data,
+    )
+    if isinstance(response, str):  # found on the feed, with the description as its message
+        return Published(response, _post_url(response), (response,))
     video_id = _id(response)
     return Published(
         video_id, f"https://www.facebook.com/{settings.page_id}/videos/{video_id}", (video_id,)
