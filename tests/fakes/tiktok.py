@@ -317,8 +317,10 @@ class FakeTikTok(FakePlatform):
             }
         )
 
-    def video_init(self, request: httpx.Request) -> httpx.Response:
-        """Start a video post (FILE_UPLOAD); answers publish_id and upload_url."""
+    def _init_request(
+        self, request: httpx.Request
+    ) -> httpx.Response | tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """What both init endpoints check first: the token, a JSON body, the two objects."""
         token, denied = self._auth(request, "init")
         if denied:
             return denied
@@ -328,6 +330,14 @@ class FakeTikTok(FakePlatform):
         post_info, source = body.get("post_info"), body.get("source_info")
         if not isinstance(post_info, dict) or not isinstance(source, dict):
             return self.invalid("post_info and source_info are required.")
+        return token, body, post_info, source
+
+    def video_init(self, request: httpx.Request) -> httpx.Response:
+        """Start a video post (FILE_UPLOAD); answers publish_id and upload_url."""
+        started = self._init_request(request)
+        if isinstance(started, httpx.Response):
+            return started
+        token, _body, post_info, source = started
         title = post_info.get("title", "")
         if not isinstance(title, str) or utf16(title) > CAPTION:
             return self.invalid(f"title must be a string of at most {CAPTION} UTF-16 runes.")
@@ -422,15 +432,10 @@ class FakeTikTok(FakePlatform):
 
     def content_init(self, request: httpx.Request) -> httpx.Response:
         """Start a photo post: PULL_FROM_URL only, from verified URLs."""
-        token, denied = self._auth(request, "init")
-        if denied:
-            return denied
-        body = self._json(request)
-        if body is None:
-            return self.invalid("The request body must be JSON (application/json).")
-        post_info, source = body.get("post_info"), body.get("source_info")
-        if not isinstance(post_info, dict) or not isinstance(source, dict):
-            return self.invalid("post_info and source_info are required.")
+        started = self._init_request(request)
+        if isinstance(started, httpx.Response):
+            return started
+        token, body, post_info, source = started
         if body.get("media_type") != "PHOTO":
             return self.invalid("media_type must be PHOTO.")
         if body.get("post_mode") not in ("DIRECT_POST", "MEDIA_UPLOAD"):
