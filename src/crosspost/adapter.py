@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from crosspost import fitting, hashtags
@@ -116,6 +117,24 @@ class Published:
     remote_id: str
     url: str | None = None
     ids: tuple[str, ...] = ()  # every id, for a thread or multi-step post
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the journal recorded of an irreversible step whose answer never came back.
+
+    ``at`` is when the step was sent (UTC); ``handles`` what the adapter
+    recorded to find the post (the exact text, a container or publish id, an
+    upload session); ``age`` how many seconds ago that was.
+    """
+
+    at: datetime
+    handles: Mapping[str, Any]
+
+    @property
+    def age(self) -> float:
+        """Seconds since the step was sent."""
+        return (datetime.now(UTC) - self.at).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +367,23 @@ class Adapter(ABC):
     @abstractmethod
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Send ``post``; raise a ``PlatformError`` subclass when it does not go out."""
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Find out whether an earlier run's irreversible step landed (docs/state.md).
+
+        ``sent`` is what the journal holds: when the step was sent and the
+        handles the adapter recorded (``ctx.sending`` / ``ctx.remember``).
+        Return the post when the platform shows it; None when the platform shows
+        it is not there (publishing again cannot post twice); raise
+        ``UnknownOutcomeError`` when it cannot tell yet. Only safe, read-only
+        calls are allowed here. The default cannot tell.
+        """
+        from crosspost.errors import UnknownOutcomeError
+
+        raise UnknownOutcomeError(
+            self.name,
+            f"{self.display_name} offers no way to look for the post; check the account",
+        )
 
 
 def public_url(media: MediaFile, base_url: str | None) -> MediaFile | None:

@@ -49,6 +49,25 @@ READ_CHUNK = 1 << 20
 USER_AGENT = "crosspost (+https://pypi.org/project/crosspost/)"
 
 
+class Journal:
+    """Receives a platform's state changes the moment they happen; the default keeps none.
+
+    The runner's journal writes each change to the state store (atomically, on
+    disk) before the next step runs, so a run that dies at any point leaves
+    behind what is needed to find out what happened (docs/state.md).
+    """
+
+    def sending(self, platform: str, handles: dict[str, Any]) -> None:
+        """The irreversible step of ``platform`` is about to be sent.
+
+        ``handles`` are what finds the post afterwards (the exact text, a
+        container id, an upload session); never a secret.
+        """
+
+    def remember(self, platform: str, handles: dict[str, Any]) -> None:
+        """Add ``handles`` to ``platform``'s entry (a publish_id the create answered, say)."""
+
+
 class Progress:
     """Receives what publishing is doing; the CLI shows it, the library default ignores it."""
 
@@ -84,6 +103,25 @@ class PublishContext:
     poll_interval: float = 2.0
     #: Give up polling a platform's processing after this many seconds.
     poll_timeout: float = 600.0
+    #: Seconds after which a post that a lookup (timeline, feed) does not show
+    #: counts as not published; before that it may still be on its way
+    #: (``[schedule] settle`` in config).
+    settle: float = 600.0
+    #: Where state changes go as they happen (the runner's is the state store).
+    journal: Journal = field(default_factory=Journal)
+
+    def sending(self, **handles: Any) -> None:
+        """Record that the irreversible step is next, with what finds the post afterwards.
+
+        ``Api.create`` calls this itself before sending; an adapter whose
+        irreversible step is not a ``create`` (YouTube's last chunk) calls it
+        directly. Handles must never hold a secret.
+        """
+        self.journal.sending(self.platform, handles)
+
+    def remember(self, **handles: Any) -> None:
+        """Add handles to this platform's entry as soon as the platform hands them out."""
+        self.journal.remember(self.platform, handles)
 
     def api(self, classify: Classifier) -> Api:
         """An ``Api`` for this platform with its error classifier."""
@@ -144,9 +182,11 @@ class Api:
 
         Retried only when the platform certainly did not act on it: a refused
         connection, or a 429 with a short wait. Any other failure after sending
-        is an ``UnknownOutcomeError``.
+        is an ``UnknownOutcomeError``. The journal records ``sending`` first, so a
+        run that dies while this is in flight is reconciled, never repeated blindly.
         """
         target = self.url(url)
+        self.ctx.sending()
         async for attempt in stamina.retry_context(
             on=_create_backoff, attempts=SAFE_ATTEMPTS, timeout=None, wait_max=30.0
         ):

@@ -87,10 +87,40 @@ class FindUs(Model):
     closing: str | None = None
 
 
+def _duration(value: str) -> str:
+    from crosspost.duration import parse_duration
+
+    parse_duration(value)
+    return value
+
+
+class Schedule(Model):
+    """``[schedule]``: how unattended runs treat time (docs/state.md).
+
+    ``max_late``: a post whose ``publish_at`` passed longer ago is skipped and
+    reported, not published days late. ``max_attempts`` and ``retry_backoff``:
+    a failing platform is retried on later runs, waiting ``retry_backoff``,
+    then twice that, and so on (at most a day), up to ``max_attempts`` tries.
+    ``settle``: how long after a lost answer a lookup that does not find the
+    post counts as proof that it is not there.
+    """
+
+    max_late: str = "6h"
+    max_attempts: int = Field(default=5, ge=1)
+    retry_backoff: str = "15m"
+    settle: str = "10m"
+
+    _check = field_validator("max_late", "retry_backoff", "settle")(_duration)
+
+
 class Config(Model):
     """The whole config.toml."""
 
+    #: Where publish state lives; relative to the config file. Default: the
+    #: user state directory.
+    state_dir: str | None = None
     profile: Profile = Profile()
+    schedule: Schedule = Schedule()
     find_us: FindUs | None = None
     platforms: dict[str, dict[str, Any]] = {}
 

@@ -71,6 +71,10 @@ class Announcement(Model):
     link: str | None = None
     language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     publish_at: datetime | None = None
+    #: A draft is validated and previewed but never published (``run`` skips it).
+    draft: bool = False
+    #: Overrides ``[schedule] max_late`` for this announcement ("12h", "2d").
+    max_late: str | None = None
     targets: list[str] | None = None
     platforms: list[str] | dict[str, dict[str, Any]] = {}
     media: list[Media] = []
@@ -80,6 +84,15 @@ class Announcement(Model):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("is empty; write the announcement text here")
+        return value
+
+    @field_validator("max_late")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            from crosspost.duration import parse_duration
+
+            parse_duration(value)
         return value
 
     @field_validator("link")
