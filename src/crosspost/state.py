@@ -108,7 +108,9 @@ class Store(Protocol):
     def announcements(self) -> Iterator[str]:
         """Every announcement id the state knows."""
 
-    def locked(self, announcement: str, timeout: float = LOCK_TIMEOUT) -> AbstractContextManager[None]:
+    def locked(
+        self, announcement: str, timeout: float = LOCK_TIMEOUT
+    ) -> AbstractContextManager[None]:
         """Hold ``announcement``'s lock; raise ``StateError`` after ``timeout`` seconds."""
 
     def run_lock(self) -> AbstractContextManager[bool]:
