@@ -1,0 +1,370 @@
+"""``crosspost queue DIR``: the agenda of a folder of announcements, in the office's time.
+
+Each announcement under DIR (the files ``crosspost run`` would consider) with
+its time and where each platform stands: draft, unscheduled, scheduled, due,
+late, published (URL), failed (why, and when ``run`` tries again) or unknown
+(the exact ``crosspost resolve`` command). It reads the state store and never
+contacts a platform. A file that cannot be loaded, or an id used by two files,
+is a problem row, not a crash: the queue is information, so it exits 0
+(docs/state.md, "Schedules, drafts and the queue").
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from crosspost.cli._options import ConfigOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from crosspost.config import Configuration
+    from crosspost.models import Loaded
+    from crosspost.schedule import Timing
+    from crosspost.state import Entry, Store
+
+#: Key in the store's meta: when ``crosspost run`` skipped the announcement as late.
+LATE_SKIPPED = "late_skipped"
+
+
+def queue(
+    directory: Annotated[
+        Path, typer.Argument(help="The folder of announcements (searched recursively).")
+    ],
+    json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Show the agenda: every announcement under DIR, by time, and each platform's state."""
+    from crosspost.cli._output import human, print_json
+    from crosspost.schedule import CONFIG_NAME, duplicate_ids, scan
+
+    now = datetime.now(UTC)
+    files = scan(directory)
+    sources = Sources(config)
+    try:
+        rows = [_row(path, sources, now) for path in files]
+        for announcement, paths in duplicate_ids({r.file: r.id for r in rows if r.id}).items():
+            for row in rows:
+                if row.file in paths:
+                    others = ", ".join(str(p) for p in paths if p != row.file)
+                    row.problem(
+                        f"the id '{announcement}' is also used by {others}; "
+                        "give each announcement its own id"
+                    )
+    finally:
+        sources.close()
+    rows.sort(key=_order)
+    zone = sources.zone(directory / CONFIG_NAME)
+    if json:
+        print_json({"timezone": zone, "announcements": [row.to_json() for row in rows]})
+        return
+    _show(rows, directory, zone, sources.locations, human(json))
+
+
+class Sources:
+    """Configs and state stores, each loaded once however many announcements share it."""
+
+    def __init__(self, explicit: Path | None) -> None:
+        self.explicit = explicit
+        self._configs: dict[Path | None, Configuration | Exception] = {}
+        self._stores: dict[Path, Store] = {}
+
+    def config(self, announcement: Path) -> Configuration:
+        """The configuration for ``announcement``; a broken one raises its error each time."""
+        from crosspost.config import find_config, load_config
+        from crosspost.errors import InputError
+
+        path = find_config(self.explicit, announcement)
+        key = path.resolve() if path is not None else None
+        if key not in self._configs:
+            try:
+                self._configs[key] = load_config(path)
+            except InputError as exc:
+                self._configs[key] = exc
+        found = self._configs[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def store(self, config: Configuration) -> Store:
+        """The state store ``config`` points at."""
+        from crosspost.state import open_store, state_dir
+
+        directory = state_dir(config.config.state_dir, config.source)
+        if directory not in self._stores:
+            self._stores[directory] = open_store(directory)
+        return self._stores[directory]
+
+    def zone(self, where: Path) -> str | None:
+        """The timezone name of the config that applies at ``where`` (None when it is broken)."""
+        from crosspost.errors import InputError
+
+        try:
+            return self.config(where).config.profile.timezone or "UTC"
+        except InputError:
+            return None
+
+    @property
+    def locations(self) -> list[str]:
+        """Where the state of the announcements shown lives."""
+        return sorted({store.location for store in self._stores.values()})
+
+    def close(self) -> None:
+        """Release every store opened."""
+        for store in self._stores.values():
+            store.close()
+
+
+@dataclass
+class Row:
+    """One announcement in the agenda (or one file that could not be read as one)."""
+
+    file: Path
+    id: str | None = None
+    publish_at: datetime | None = None
+    local_time: str | None = None
+    draft: bool = False
+    state: str = "problem"
+    detail: str | None = None
+    message: str | None = None
+    platforms: list[PlatformState] = field(default_factory=list)
+    config: Configuration | None = None
+
+    def problem(self, message: str) -> None:
+        """Mark the row as a problem: ``run`` cannot publish it as it stands."""
+        self.state, self.message, self.detail, self.platforms = "problem", message, None, []
+
+    def to_json(self) -> dict[str, Any]:
+        """The row in ``queue --json``."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "file": str(self.file),
+            "publish_at": self.publish_at.isoformat() if self.publish_at else None,
+            "local_time": self.local_time,
+            "state": self.state,
+            "platforms": [p.to_json() for p in self.platforms],
+        }
+        if self.message:
+            data["message"] = self.message
+        return data
+
+
+def _row(path: Path, sources: Sources, now: datetime) -> Row:
+    from crosspost.errors import InputError
+    from crosspost.loader import load_announcement
+    from crosspost.planning import platforms_for
+    from crosspost.schedule import local, timing
+
+    row = Row(path)
+    try:
+        cfg = sources.config(path)
+        loaded = load_announcement(path, cfg)
+        names = list(platforms_for(loaded, cfg))
+    except InputError as exc:
+        row.problem(_one_line(exc))
+        return row
+    row.id, row.publish_at, row.draft = loaded.id, loaded.publish_at, loaded.announcement.draft
+    row.config = cfg
+    row.local_time = local(loaded.publish_at, cfg) if loaded.publish_at else None
+    store = sources.store(cfg)
+    entries = store.entries(loaded.id)
+    names += sorted(name for name in entries if name not in names)  # published, since disabled
+    when = timing(loaded, cfg, now)
+    skipped = bool(store.meta(loaded.id).get(LATE_SKIPPED))
+    row.platforms = [
+        platform_state(name, entries.get(name), when, skipped, path, cfg) for name in names
+    ]
+    states = {p.status for p in row.platforms}
+    for state in ("unknown", "failed"):
+        if state in states:
+            row.state = state
+            break
+    else:
+        row.state = "published" if states == {"published"} else _timing_state(when, skipped)
+    row.detail = when_detail(loaded, cfg, when, skipped, now)
+    return row
+
+
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    more = len(lines) - 1
+    return lines[0] + (f" (and {more} more; see crosspost validate)" if more else "")
+
+
+def _timing_state(when: Timing, late_skipped: bool) -> str:
+    return "late-skipped" if when == "late" and late_skipped else when
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformState:
+    """Where one platform stands for one announcement: the store's word, else the clock's.
+
+    ``status`` is ``published``, ``failed`` or ``unknown`` from the store, else
+    the announcement's timing (``draft``, ``unscheduled``, ``scheduled``,
+    ``due``, ``late``, ``late-skipped``). ``next_try`` (ISO-8601 UTC) is when
+    ``run`` tries a failed platform again; ``gave_up`` the number of attempts
+    after which it stopped trying; ``command`` resolves an unknown outcome.
+    """
+
+    platform: str
+    status: str
+    url: str | None = None
+    message: str | None = None
+    next_try: datetime | None = None
+    gave_up: int | None = None
+    command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The platform in ``queue --json``: only the keys that apply."""
+        data: dict[str, Any] = {"platform": self.platform, "status": self.status}
+        if self.url:
+            data["url"] = self.url
+        if self.message:
+            data["message"] = self.message
+        if self.next_try:
+            data["next_try"] = self.next_try.isoformat()
+        if self.command:
+            data["command"] = self.command
+        return data
+
+
+def platform_state(
+    name: str,
+    entry: Entry | None,
+    when: Timing,
+    late_skipped: bool,
+    path: Path,
+    config: Configuration,
+) -> PlatformState:
+    """``name``'s state from its store entry (None when the store has none) and the timing.
+
+    ``sending`` (a run stopped between sending and hearing back) is ``unknown``;
+    ``not_published`` (a person or a lookup found it is not there) and no entry
+    at all both mean ``run`` publishes it when it is due.
+    """
+    status = entry.status if entry is not None else "not_published"
+    if entry is None or status == "not_published":
+        return PlatformState(name, _timing_state(when, late_skipped))
+    if status == "published":
+        return PlatformState(name, status, url=entry.url or entry.remote_id)
+    if status in ("unknown", "sending"):
+        return PlatformState(
+            name, "unknown", message=entry.message, command=resolve_command(path, name)
+        )
+    if entry.next_try:
+        return PlatformState(
+            name, status, message=entry.message, next_try=datetime.fromisoformat(entry.next_try)
+        )
+    gave_up = entry.attempts if entry.attempts >= config.config.schedule.max_attempts else None
+    return PlatformState(name, status, message=entry.message, gave_up=gave_up)
+
+
+def resolve_command(path: Path, platform: str) -> str:
+    """The command that records a person's check of an unknown outcome, in usage form."""
+    return (
+        f"crosspost resolve {shlex.quote(str(path))} --platform {platform} "
+        "(--published URL | --not-published)"
+    )
+
+
+def resolve_advice(path: Path, platform: str) -> str:
+    """What to do about an unknown outcome, with both exact commands."""
+    base = f"crosspost resolve {shlex.quote(str(path))} --platform {platform}"
+    return (
+        f"check the account; if the post is there run: {base} --published URL; "
+        f"if not: {base} --not-published"
+    )
+
+
+def when_detail(
+    loaded: Loaded, config: Configuration, when: Timing, late_skipped: object, now: datetime
+) -> str:
+    """Where the announcement stands in time, for people: "in 2d 3h", "late by 1d (…)"."""
+    from crosspost.duration import describe
+    from crosspost.schedule import max_late
+
+    at = loaded.publish_at
+    if when == "draft":
+        return "draft: run never publishes it (remove draft = true when it is ready)"
+    if at is None:
+        return "no publish_at: run leaves it alone; crosspost publish FILE sends it now"
+    if when == "scheduled":
+        return f"in {describe(at - now)}"
+    if when == "due":
+        return "due: the next run publishes it"
+    skipped = "skipped by run" if late_skipped else "run skips it"
+    return (
+        f"late by {describe(now - at)} (max_late {describe(max_late(loaded, config))}): {skipped}"
+    )
+
+
+def _order(row: Row) -> tuple[bool, datetime, str]:
+    timeless = row.publish_at is None or row.draft
+    return (timeless, row.publish_at or datetime.max.replace(tzinfo=UTC), str(row.file))
+
+
+_STYLES = {
+    "published": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "unknown": ("?", "yellow"),
+    "problem": ("✗", "bold red"),
+    "late": ("!", "yellow"),
+    "late-skipped": ("!", "yellow"),
+    "due": ("•", "bold"),
+    "scheduled": ("•", "cyan"),
+    "draft": ("·", "dim"),
+    "unscheduled": ("·", "dim"),
+}
+
+
+def _show(
+    rows: list[Row], directory: Path, zone: str | None, locations: list[str], out: Console
+) -> None:
+    from rich.text import Text
+
+    from crosspost.cli._output import NAMES
+    from crosspost.schedule import local
+
+    head = f"{len(rows)} announcement{'s' if len(rows) != 1 else ''} in {directory}"
+    if zone:
+        head += f" · times in {zone}"
+    out.print(Text(head, style="bold"), soft_wrap=True)
+    for location in locations:
+        out.print(Text(f"state: {location}", style="dim"), soft_wrap=True)
+    for row in rows:
+        mark, style = _STYLES[row.state]
+        when = row.local_time or "no time"
+        title = Text(f"{when}  ", style="bold") + Text(f"{row.id or '-'}  ")
+        title += Text(f"{row.state}", style=style)
+        if row.detail and row.state not in ("published", "problem"):
+            title += Text(f", {row.detail}", style=style)
+        title += Text(f"  {row.file}", style="dim")
+        out.print(title, soft_wrap=True)
+        if row.message and row.state == "problem":
+            out.print(Text(f"    {mark} {row.message}", style=style), soft_wrap=True)
+        waiting: dict[str, list[str]] = {}
+        for p in row.platforms:
+            name = NAMES.get(p.platform, p.platform)
+            if p.status not in ("published", "failed", "unknown"):
+                waiting.setdefault(p.status, []).append(name)
+                continue
+            mark, style = _STYLES[p.status]
+            line = f"    {mark} {name}: {p.status}"
+            detail = p.url if p.status == "published" else p.message
+            line += f": {detail}" if detail else ""
+            if p.next_try:
+                line += f"; next try {local(p.next_try, row.config)}" if row.config else ""
+            if p.gave_up:
+                line += f"; run gave up after {p.gave_up} attempts"
+            if p.command:
+                line += f"; {resolve_advice(row.file, p.platform)}"
+            out.print(Text(line, style=style), soft_wrap=True)
+        for state, names in waiting.items():
+            mark, style = _STYLES[state]
+            out.print(Text(f"    {mark} {state}: {', '.join(names)}", style=style), soft_wrap=True)
