@@ -16,6 +16,7 @@ import typer
 from crosspost.cli.init import init
 from crosspost.cli.preview import preview
 from crosspost.cli.publish import publish
+from crosspost.cli.queue import queue
 from crosspost.cli.status import status
 from crosspost.cli.validate import validate
 
@@ -55,6 +56,7 @@ app.command()(validate)
 app.command()(preview)
 app.command()(publish)
 app.command()(status)
+app.command()(queue)
 app.command()(init)
 
 
