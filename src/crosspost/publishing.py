@@ -1,18 +1,44 @@
-"""Publishing a plan: every platform at once, each in its own steps, each with its own result.
+"""Publishing a plan: every platform at once, each journaled the moment its state changes.
 
 One platform's failure never stops the others. Every platform ends with a
 ``Result``: published (remote id and URL), failed (a stable code, a readable
 reason, whether trying again later may help), or unknown (the final request may
-have landed; check before publishing again).
+have landed and nobody can tell yet).
+
+What makes it safe to run unattended (docs/state.md):
+
+* Each platform's state is written to the state store *as it changes*:
+  ``sending`` (with the handles that find the post) immediately before the
+  irreversible step, ``published`` the moment the platform answers. A platform
+  never contacted is never touched. Whatever instant the process dies at, the
+  store says what may have happened.
+* A later run first *reconciles* every ``sending`` or ``unknown`` entry through
+  the adapter's lookups: found means published; shown absent means publish;
+  otherwise it stays unknown (reported once, not at every cron run).
+* SIGINT, SIGTERM and SIGHUP stop new work: platforms that have not reached
+  their irreversible step are stopped at once (nothing of theirs is public);
+  those that have get a short grace to record their outcome. A second signal
+  stops everything; their ``sending`` entries are reconciled by the next run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+import dataclasses
+import hashlib
+import json
+import signal
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from crosspost.adapter import Post, Sent
+from crosspost.api import Journal
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AnnouncementError,
@@ -24,15 +50,25 @@ from crosspost.errors import (
 )
 from crosspost.planning import Plan
 from crosspost.redaction import redact
+from crosspost.schedule import next_try
+from crosspost.state import Entry, Source, StateError, Store
 
 if TYPE_CHECKING:
     import httpx
     from rich.console import Console
 
-    from crosspost.api import Progress
-    from crosspost.ledger import Ledger
+    from crosspost.adapter import Adapter
+    from crosspost.api import Progress, PublishContext
 
 Status = Literal["published", "failed", "unknown"]
+#: ``publish``: a person asked, so failed platforms are tried now. ``run``: cron,
+#: so a failed platform waits for its backoff and stops after ``max_attempts``.
+Mode = Literal["publish", "run"]
+
+#: After a stop signal, how long platforms already past their irreversible step
+#: may take to record their outcome before they are stopped too.
+GRACE_SECONDS = 20.0
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +83,10 @@ class Result:
     message: str | None = None
     retryable: bool = False
     exception: BaseException | None = None
-    #: True when nothing was sent: the result is the ledger's, from an earlier run.
+    #: True when nothing was sent: the result is the state store's, from an earlier run.
     earlier: bool = False
+    #: True when a person was already told (cron stays quiet about it).
+    quiet: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The result in ``--json`` output."""
@@ -59,11 +97,13 @@ class Result:
                 data["message"] = self.message
         else:
             data.update(error=self.code, message=self.message, retryable=self.retryable)
+        if self.earlier:
+            data["earlier"] = True
         return data
 
 
 def exit_code(results: list[Result]) -> int:
-    """0 all published; 3 some outcome unknown; 1 some failed (design.md)."""
+    """0 all published; 3 some outcome unknown; 1 some failed (docs/state.md)."""
     if any(r.status == "unknown" for r in results):
         return 3
     if any(r.status == "failed" for r in results):
@@ -86,165 +126,601 @@ def check_ready(plan: Plan, environ: Mapping[str, str] | None = None) -> None:
         raise CredentialsError("\n".join(missing))
 
 
-async def publish_plan(
-    plan: Plan,
-    client: httpx.AsyncClient,
-    *,
-    progress: Progress | None = None,
-    environ: Mapping[str, str] | None = None,
-    poll_interval: float = 2.0,
-) -> list[Result]:
-    """Publish every post of ``plan`` concurrently; one result per platform, in plan order."""
-    from crosspost.api import Progress, PublishContext
+def fingerprint(post: Post) -> str:
+    """A hash of what a post sends: its text, title and media (names and sizes)."""
+    data = {
+        "parts": [p.text for p in post.parts],
+        "title": post.title.text if post.title else None,
+        "media": [[m.name, m.size, m.url] for m in post.media],
+        "extra": post.extra,
+        "options": post.options,
+    }
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
-    shown = progress or Progress()
 
-    async def one(platform: str) -> Result:
-        adapter = plan.adapters[platform]
-        post = next(p for p in plan.posts if p.platform == platform)
-        ctx = PublishContext(
-            client=client,
+def now_utc() -> datetime:
+    """The current time, in UTC (one place, so the state's times agree)."""
+    return datetime.now(UTC)
+
+
+def stamp(when: datetime | None = None) -> str:
+    """A time as the state stores it: ISO-8601 UTC to the second."""
+    return (when or now_utc()).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_stamp(text: str | None) -> datetime | None:
+    """A stored time back as an aware datetime (None stays None)."""
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How a run treats earlier state: the command's choices and the config's schedule."""
+
+    mode: Mode = "publish"
+    #: Platforms a person checked and asked to publish again (``--force --platform``).
+    force: Collection[str] = ()
+    #: With ``force``: post again even where the state says it is published.
+    again: bool = False
+    max_attempts: int = 5
+    retry_backoff: timedelta = timedelta(minutes=15)
+    settle: float = 600.0
+    poll_interval: float = 2.0
+
+
+def policy_for(plan: Plan, **choices: Any) -> Policy:
+    """The policy from the plan's config ``[schedule]`` and the command's choices."""
+    from crosspost.duration import parse_duration
+
+    schedule = plan.config.config.schedule
+    return Policy(
+        max_attempts=schedule.max_attempts,
+        retry_backoff=parse_duration(schedule.retry_backoff),
+        settle=parse_duration(schedule.settle).total_seconds(),
+        **choices,
+    )
+
+
+def store_for(plan: Plan) -> Store:
+    """The state store the plan's config names (docs/state.md)."""
+    from crosspost.state import open_store, state_dir
+
+    config = plan.config
+    return open_store(state_dir(config.config.state_dir, config.source))
+
+
+# -- the source of an announcement id --------------------------------------------------
+
+
+def source_of(path: Path) -> Source:
+    """The announcement file as the state identifies it: its absolute path and a hash."""
+    resolved = path.resolve()
+    try:
+        content = hashlib.sha256(resolved.read_bytes()).hexdigest()[:16]
+    except OSError as exc:
+        raise AnnouncementError(Problem(str(path), f"cannot read: {exc.strerror}")) from None
+    return Source(str(resolved), content)
+
+
+def declared_id(path: Path) -> str | None:
+    """The id a file declares (its ``id``, else its name), or None when it is unreadable."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    value = data.get("id")
+    return value if isinstance(value, str) else path.stem
+
+
+def claim(store: Store, announcement: str, path: Path) -> None:
+    """Bind ``announcement`` to the file at ``path``, or refuse a second file using the id.
+
+    The same id in two files (or the same file name in two folders, without an
+    id) would otherwise make the second one look published: an error naming
+    both files, exit 2. A file that moved (the old path is gone, or no longer
+    declares the id) keeps its state.
+    """
+    mine = source_of(path)
+    known = store.source(announcement)
+    if known is not None and known.path != mine.path and known.content != mine.content:
+        other = Path(known.path)
+        if other.is_file() and declared_id(other) == announcement:
+            raise AnnouncementError(
+                Problem(
+                    str(path),
+                    f"the id '{announcement}' is already used by {other}, which was published "
+                    'from; give one of the two files its own id = "..." (the id keys what '
+                    "was published where)",
+                )
+            )
+    if known != mine:
+        store.set_source(announcement, mine)
+
+
+# -- the journal ------------------------------------------------------------------------
+
+
+class StoreJournal(Journal):
+    """Writes each platform's state changes to the store the moment they happen."""
+
+    def __init__(
+        self, store: Store, announcement: str, posts: Mapping[str, Post], file: str = "FILE"
+    ) -> None:
+        self.store = store
+        self.announcement = announcement
+        #: The announcement file as the user named it, for the commands messages give.
+        self.file = file
+        self.hashes = {name: fingerprint(post) for name, post in posts.items()}
+        self.handles: dict[str, dict[str, Any]] = {name: {} for name in posts}
+        #: Platforms whose irreversible step has been recorded as ``sending``, and when.
+        self.sent: set[str] = set()
+        self.sent_at: dict[str, str] = {}
+        self.previous: dict[str, Entry] = {}
+
+    def start(self, platform: str, previous: Entry | None) -> None:
+        """A fresh attempt at ``platform`` begins (nothing recorded until ``sending``)."""
+        self.handles[platform] = {}
+        self.sent.discard(platform)
+        self.sent_at.pop(platform, None)
+        if previous is not None:
+            self.previous[platform] = previous
+
+    def sending(self, platform: str, handles: dict[str, Any]) -> None:
+        """Record ``sending`` with every handle known, before the irreversible step."""
+        self.handles[platform].update(handles)
+        self.sent.add(platform)
+        self.sent_at.setdefault(platform, stamp())
+        self.put(platform, "sending")
+
+    def remember(self, platform: str, handles: dict[str, Any]) -> None:
+        """Keep the handles; once ``sending`` is recorded, write them at once."""
+        self.handles[platform].update(handles)
+        if platform in self.sent:
+            self.put(platform, "sending")
+
+    def put(self, platform: str, status: Any, **fields: Any) -> Entry:
+        """Write ``platform``'s entry with this attempt's handles and counters."""
+        previous = self.previous.get(platform)
+        values: dict[str, Any] = {
+            "handles": dict(self.handles.get(platform, {})),
+            "attempts": previous.attempts if previous else 0,
+            "sent_at": self.sent_at.get(platform),
+        }
+        values.update(fields)
+        entry = Entry(
             platform=platform,
-            settings=adapter.settings,
-            credentials=Credentials(platform, environ),
-            progress=shown,
-            poll_interval=poll_interval,
+            status=status,
+            hash=self.hashes[platform],
+            at=stamp(),
+            **values,
         )
-        try:
-            published = await adapter.publish(post, ctx)
-        except UnknownOutcomeError as exc:
-            return Result(platform, "unknown", code=exc.code, message=redact(str(exc)))
-        except PlatformError as exc:
-            return Result(
-                platform, "failed", code=exc.code, message=redact(str(exc)), retryable=exc.retryable
-            )
-        except CredentialsError as exc:
-            return Result(platform, "failed", code="auth", message=redact(str(exc)))
-        except InputError as exc:  # a setting the platform needs (an account id) is missing
-            return Result(platform, "failed", code="config", message=redact(str(exc)))
-        except Exception as exc:  # a bug of ours: say so, and never claim it did not post
-            return Result(
-                platform,
-                "unknown",
-                code="internal",
-                message=redact(
-                    f"{platform}: crosspost failed unexpectedly ({type(exc).__name__}: {exc}); "
-                    "the post may or may not have gone out; run with --debug for details"
-                ),
-                exception=exc,
-            )
-        shown.step(platform, "published")
-        return Result(platform, "published", remote_id=published.remote_id, url=published.url)
+        self.store.put(self.announcement, entry)
+        return entry
 
-    return list(await asyncio.gather(*(one(name) for name in plan.adapters)))
+
+# -- one run ----------------------------------------------------------------------------
 
 
 def run(
     plan: Plan,
     *,
+    store: Store | None = None,
+    policy: Policy | None = None,
     out: Console | None = None,
     live: bool = False,
-    force: bool = False,
     environ: Mapping[str, str] | None = None,
-    ledger: Ledger | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    poll_interval: float = 2.0,
 ) -> list[Result]:
-    """Publish ``plan`` under the announcement's ledger lock, skipping what is already done.
+    """Publish ``plan`` under the announcement's lock, once per platform, journaled.
 
-    Platforms the ledger shows as published are skipped (their earlier result is
-    returned); platforms whose earlier outcome is unknown are refused until
-    ``force``. Missing credentials stop the run before any request is made.
+    Platforms the state shows as published are skipped (their earlier result is
+    returned); ``sending`` and ``unknown`` ones are reconciled through the
+    platform before anything is sent; missing credentials stop the run before
+    any request is made.
     """
-    import dataclasses
-
-    from crosspost.ledger import Ledger, fingerprint
-
     if plan.problems:
         lines = [f"{name}: {problem}" for name, found in plan.problems.items() for problem in found]
         raise AnnouncementError([Problem(str(plan.loaded.source), line) for line in lines])
-    ledger = ledger or Ledger(plan.loaded.id)
-    with ledger.locked():
-        entries = ledger.entries()
-        earlier: dict[str, Result] = {}
-        for post in plan.posts:
-            entry = entries.get(post.platform)
-            if entry is None or force or entry.status == "failed":
-                continue
-            if entry.status == "published":
-                changed = entry.hash != fingerprint(post)
-                note = (
-                    "; the post has changed since (publish with --force to post the new version)"
-                    if changed
-                    else ""
-                )
-                earlier[post.platform] = Result(
-                    post.platform,
-                    "published",
-                    entry.remote_id,
-                    entry.url,
-                    message=f"already published at {entry.at}, not sent again{note}",
-                    earlier=True,
-                )
-            else:  # "unknown", or "sending" left behind by a run that was killed
-                earlier[post.platform] = Result(
-                    post.platform,
-                    "unknown",
-                    code="unknown",
-                    message=(
-                        f"an earlier run ({entry.at}) may or may not have published this "
-                        f"({entry.message or 'it was interrupted'}); check the account, and if "
-                        "the post is not there, publish again with --force"
-                    ),
-                    earlier=True,
-                )
-        todo = [p for p in plan.posts if p.platform not in earlier]
-        sub = dataclasses.replace(
-            plan,
-            posts=tuple(todo),
-            adapters={p.platform: plan.adapters[p.platform] for p in todo},
-        )
-        check_ready(sub, environ)
-        for post in todo:
-            ledger.record(post.platform, "sending", post)
-        fresh = asyncio.run(_publish_all(sub, out, live, environ, transport, poll_interval))
-        for result, post in zip(fresh, todo, strict=True):
-            ledger.record(
-                post.platform,
-                result.status,
-                post,
-                remote_id=result.remote_id,
-                url=result.url,
-                message=result.message,
-            )
-    by_platform = {r.platform: r for r in fresh} | earlier
-    return [by_platform[p.platform] for p in plan.posts]
+    policy = policy or policy_for(plan)
+    own = store is None
+    store = store or store_for(plan)
+    try:
+        with store.locked(plan.loaded.id):
+            return _run_locked(plan, store, policy, out, live, environ, transport)
+    finally:
+        if own:
+            store.close()
 
 
-async def _publish_all(
+@dataclass(frozen=True, slots=True)
+class _Todo:
+    post: Post
+    previous: Entry | None
+    reconcile: bool
+
+
+def _run_locked(
     plan: Plan,
+    store: Store,
+    policy: Policy,
     out: Console | None,
     live: bool,
     environ: Mapping[str, str] | None,
     transport: httpx.AsyncBaseTransport | None,
-    poll_interval: float,
+) -> list[Result]:
+    announcement = plan.loaded.id
+    claim(store, announcement, plan.loaded.source)
+    entries = store.entries(announcement)
+    earlier: dict[str, Result] = {}
+    todo: list[_Todo] = []
+    now = now_utc()
+    file = str(plan.loaded.source)
+    for post in plan.posts:
+        decided = _decide(post, entries.get(post.platform), policy, now, file)
+        if isinstance(decided, Result):
+            earlier[post.platform] = decided
+        else:
+            todo.append(decided)
+    fresh: list[Result] = []
+    if todo:
+        sub = dataclasses.replace(
+            plan,
+            posts=tuple(t.post for t in todo),
+            adapters={t.post.platform: plan.adapters[t.post.platform] for t in todo},
+        )
+        check_ready(sub, environ)
+        store.check_writable()
+        journal = StoreJournal(store, announcement, {t.post.platform: t.post for t in todo}, file)
+        fresh = asyncio.run(_publish_all(sub, todo, journal, policy, out, live, environ, transport))
+    by_platform = {r.platform: r for r in fresh} | earlier
+    return [by_platform[p.platform] for p in plan.posts]
+
+
+def _decide(
+    post: Post, entry: Entry | None, policy: Policy, now: datetime, file: str
+) -> _Todo | Result:
+    """What to do for one platform given its state: publish, reconcile first, or nothing."""
+    name = post.platform
+    if name in policy.force:
+        if entry is not None and entry.status == "published" and not policy.again:
+            return _published(entry, post, file, forced=True)
+        return _Todo(post, entry, reconcile=False)
+    if entry is None or entry.status == "not_published":
+        return _Todo(post, entry, reconcile=False)
+    if entry.status == "published":
+        return _published(entry, post, file)
+    if entry.status in ("sending", "unknown"):
+        return _Todo(post, entry, reconcile=True)
+    # failed: a person retries now; cron waits for the backoff and gives up at last
+    if policy.mode == "run":
+        if entry.attempts >= policy.max_attempts:
+            return Result(
+                name,
+                "failed",
+                code=entry.code,
+                message=(
+                    f"gave up after {entry.attempts} failed attempts (last: {entry.message}); "
+                    f"fix the cause, then publish it by hand: crosspost publish {file} "
+                    f"--platform {name}"
+                ),
+                earlier=True,
+                quiet=entry.reported,
+            )
+        due = parse_stamp(entry.next_try)
+        if due is not None and due > now:
+            return Result(
+                name,
+                "failed",
+                code=entry.code,
+                message=f"{entry.message} (next try at {stamp(due)})",
+                retryable=True,
+                earlier=True,
+                quiet=True,
+            )
+    return _Todo(post, entry, reconcile=False)
+
+
+def _published(entry: Entry, post: Post, file: str, *, forced: bool = False) -> Result:
+    changed = entry.hash != fingerprint(post)
+    note = f"already published at {entry.at}, not sent again"
+    if changed:
+        note += (
+            "; the post has changed since (to post the new version as well: crosspost publish "
+            f"{file} --force --again --platform {post.platform})"
+        )
+    elif forced:
+        note += f" (to post a second copy: add --again to --force --platform {post.platform})"
+    return Result(
+        post.platform, "published", entry.remote_id, entry.url, message=note, earlier=True
+    )
+
+
+async def _publish_all(
+    plan: Plan,
+    todo: list[_Todo],
+    journal: StoreJournal,
+    policy: Policy,
+    out: Console | None,
+    live: bool,
+    environ: Mapping[str, str] | None,
+    transport: httpx.AsyncBaseTransport | None,
 ) -> list[Result]:
     from crosspost.api import Progress, new_client
 
-    if not plan.posts:
-        return []
     async with new_client(transport=transport) as client:
         if out is None:
-            return await publish_plan(
-                plan, client, progress=Progress(), environ=environ, poll_interval=poll_interval
-            )
+            return await _gather(plan, todo, journal, policy, client, Progress(), environ)
         from crosspost.cli._progress import LineProgress, LiveProgress
 
         if live:
             with LiveProgress(out) as shown:
-                return await publish_plan(
-                    plan, client, progress=shown, environ=environ, poll_interval=poll_interval
-                )
-        return await publish_plan(
-            plan, client, progress=LineProgress(out), environ=environ, poll_interval=poll_interval
+                return await _gather(plan, todo, journal, policy, client, shown, environ)
+        return await _gather(plan, todo, journal, policy, client, LineProgress(out), environ)
+
+
+async def _gather(
+    plan: Plan,
+    todo: list[_Todo],
+    journal: StoreJournal,
+    policy: Policy,
+    client: httpx.AsyncClient,
+    progress: Progress,
+    environ: Mapping[str, str] | None,
+) -> list[Result]:
+    """Run every platform as a task; a stop signal stops what has not yet sent anything."""
+    tasks = {
+        t.post.platform: asyncio.create_task(
+            _one(plan, t, journal, policy, client, progress, environ)
         )
+        for t in todo
+    }
+    stopping: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        stopping.append(signum)
+        for name, task in tasks.items():
+            if len(stopping) > 1 or name not in journal.sent:
+                task.cancel()
+        if len(stopping) == 1:
+            progress.step(
+                "crosspost", f"stopping ({signal.Signals(signum).name}): nothing new is sent"
+            )
+            asyncio.get_running_loop().call_later(GRACE_SECONDS, _cancel_all, tasks)
+
+    with _signals(on_signal):
+        done = await asyncio.gather(*tasks.values(), return_exceptions=True)
+    results = []
+    for (name, _task), outcome in zip(tasks.items(), done, strict=True):
+        if isinstance(outcome, Result):
+            results.append(outcome)
+        else:  # cancelled by a stop signal
+            results.append(_interrupted(name, journal, stopping))
+    return results
+
+
+def _cancel_all(tasks: Mapping[str, asyncio.Task[Result]]) -> None:
+    for task in tasks.values():
+        task.cancel()
+
+
+@contextmanager
+def _signals(handler: Any) -> Iterator[None]:
+    """Route SIGINT/SIGTERM/SIGHUP to ``handler`` for the block (main thread only)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in _SIGNALS:
+        try:
+            loop.add_signal_handler(sig, handler, int(sig))
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+            continue
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _interrupted(name: str, journal: StoreJournal, stopping: list[int]) -> Result:
+    why = signal.Signals(stopping[0]).name if stopping else "a stop request"
+    if name in journal.sent:
+        return Result(
+            name,
+            "unknown",
+            code="interrupted",
+            message=(
+                f"stopped by {why} while the post was being sent; the next run asks the "
+                "platform whether it landed before sending anything"
+            ),
+        )
+    return Result(
+        name,
+        "failed",
+        code="interrupted",
+        message=f"stopped by {why} before anything was posted; the next run publishes it",
+        retryable=True,
+    )
+
+
+async def _one(
+    plan: Plan,
+    todo: _Todo,
+    journal: StoreJournal,
+    policy: Policy,
+    client: httpx.AsyncClient,
+    progress: Progress,
+    environ: Mapping[str, str] | None,
+) -> Result:
+    """One platform: reconcile an earlier unfinished attempt if any, then publish."""
+    from crosspost.api import PublishContext
+
+    name = todo.post.platform
+    adapter = plan.adapters[name]
+    ctx = PublishContext(
+        client=client,
+        platform=name,
+        settings=adapter.settings,
+        credentials=Credentials(name, environ),
+        progress=progress,
+        poll_interval=policy.poll_interval,
+        settle=policy.settle,
+        journal=journal,
+    )
+    previous = todo.previous
+    journal.start(name, previous)
+    if todo.reconcile and previous is not None:
+        found = await _reconcile(adapter, todo.post, previous, ctx, journal)
+        if found is not None:
+            return found
+        journal.start(name, previous)
+    try:
+        published = await adapter.publish(todo.post, ctx)
+    except PlatformError as exc:
+        return _failed(name, journal, exc, policy)
+    except CredentialsError as exc:
+        return _failed(name, journal, exc, policy, code="auth")
+    except InputError as exc:  # a setting the platform needs (an account id) is missing
+        return _failed(name, journal, exc, policy, code="config")
+    except StateError as exc:
+        return _state_failed(name, journal, exc)
+    except Exception as exc:  # a bug of ours: say so, and never claim it did not post
+        sent = name in journal.sent
+        message = redact(
+            f"{name}: crosspost failed unexpectedly ({type(exc).__name__}: {exc}); "
+            + (
+                "the post may or may not have gone out; the next run checks before sending"
+                if sent
+                else "nothing was posted"
+            )
+            + "; run with --debug for details"
+        )
+        if sent:
+            _record(journal, name, "unknown", code="internal", message=message)
+            return Result(name, "unknown", code="internal", message=message, exception=exc)
+        return _failed(name, journal, exc, policy, code="internal", message=message)
+    progress.step(name, "published")
+    return _record_published(name, journal, published.remote_id, published.url)
+
+
+async def _reconcile(
+    adapter: Adapter, post: Post, previous: Entry, ctx: PublishContext, journal: StoreJournal
+) -> Result | None:
+    """Ask the platform what became of an earlier attempt; a result, or None to publish."""
+    name = post.platform
+    sent_at = parse_stamp(previous.sent_at or previous.at) or now_utc()
+    # Until the platform answers, the earlier attempt's handles and time stand.
+    journal.handles[name] = dict(previous.handles)
+    journal.sent.add(name)
+    journal.sent_at[name] = stamp(sent_at)
+    ctx.progress.step(name, "checking whether the earlier attempt landed")
+    try:
+        found = await adapter.reconcile(post, Sent(sent_at, dict(previous.handles)), ctx)
+    except UnknownOutcomeError as exc:
+        message = redact(str(exc))
+        quiet = previous.status == "unknown" and previous.reported and previous.message == message
+        _record(journal, name, "unknown", code=exc.code, message=message, reported=True)
+        return Result(
+            name,
+            "unknown",
+            code=exc.code,
+            message=f"{message}. {resolve_hint(name, journal.file)}",
+            earlier=True,
+            quiet=quiet,
+        )
+    except PlatformError as exc:
+        message = redact(f"{exc}; the earlier attempt's outcome is still unknown")
+        quiet = previous.status == "unknown" and previous.reported and previous.message == message
+        _record(journal, name, "unknown", code=exc.code, message=message, reported=True)
+        return Result(name, "unknown", code=exc.code, message=message, earlier=True, quiet=quiet)
+    if found is None:
+        ctx.progress.step(name, "the earlier attempt did not land: publishing")
+        return None
+    result = _record_published(name, journal, found.remote_id, found.url)
+    return dataclasses.replace(
+        result, message="the earlier run's post had landed; found it on the platform"
+    )
+
+
+def resolve_hint(platform: str, file: str) -> str:
+    """The exact commands that settle an unknown outcome after a person has looked."""
+    return (
+        f"If you find the post, run: crosspost resolve {file} --platform {platform} "
+        f"--published URL; if it is not there: crosspost resolve {file} --platform {platform} "
+        "--not-published"
+    )
+
+
+def _record(journal: StoreJournal, name: str, status: str, **fields: Any) -> None:
+    """Write an outcome; a store that fails here cannot lose the result: it is printed."""
+    # The result still reaches the user, and the earlier ``sending`` stays.
+    with contextlib.suppress(StateError):
+        journal.put(name, status, **fields)
+
+
+def _record_published(name: str, journal: StoreJournal, remote_id: str, url: str | None) -> Result:
+    try:
+        journal.put(name, "published", remote_id=remote_id, url=url, attempts=0)
+    except StateError as exc:
+        return Result(
+            name,
+            "published",
+            remote_id,
+            url,
+            message=(
+                f"published, but crosspost could not record it ({exc}); do not publish this "
+                f"again: once the state can be written, run: crosspost resolve {journal.file} "
+                "--platform "
+                f"{name} --published {url or remote_id}"
+            ),
+        )
+    return Result(name, "published", remote_id=remote_id, url=url)
+
+
+def _failed(
+    name: str,
+    journal: StoreJournal,
+    exc: Exception,
+    policy: Policy,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+) -> Result:
+    if isinstance(exc, UnknownOutcomeError):
+        text = redact(str(exc))
+        _record(journal, name, "unknown", code=exc.code, message=text, reported=True)
+        return Result(
+            name, "unknown", code=exc.code, message=f"{text}. {resolve_hint(name, journal.file)}"
+        )
+    error_code = code or (exc.code if isinstance(exc, PlatformError) else "failed")
+    retryable = isinstance(exc, PlatformError) and exc.retryable
+    text = message or redact(str(exc))
+    previous = journal.previous.get(name)
+    attempts = (previous.attempts if previous and previous.status == "failed" else 0) + 1
+    _record(
+        journal,
+        name,
+        "failed",
+        code=error_code,
+        message=text,
+        attempts=attempts,
+        next_try=stamp(next_try(attempts, policy.retry_backoff, now_utc())),
+        reported=True,
+    )
+    return Result(name, "failed", code=error_code, message=text, retryable=retryable, exception=exc)
+
+
+def _state_failed(name: str, journal: StoreJournal, exc: StateError) -> Result:
+    sent = name in journal.sent
+    if sent:
+        return Result(
+            name,
+            "unknown",
+            code="state",
+            message=redact(
+                f"{exc}; the post may have gone out. {resolve_hint(name, journal.file)}"
+            ),
+        )
+    return Result(
+        name, "failed", code="state", message=redact(f"{exc}; nothing was posted"), exception=exc
+    )

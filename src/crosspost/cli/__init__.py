@@ -17,6 +17,8 @@ from crosspost.cli.init import init
 from crosspost.cli.preview import preview
 from crosspost.cli.publish import publish
 from crosspost.cli.queue import queue
+from crosspost.cli.resolve import resolve
+from crosspost.cli.run import run
 from crosspost.cli.status import status
 from crosspost.cli.validate import validate
 
@@ -55,6 +57,8 @@ def _root(
 app.command()(validate)
 app.command()(preview)
 app.command()(publish)
+app.command()(run)
+app.command()(resolve)
 app.command()(status)
 app.command()(queue)
 app.command()(init)
