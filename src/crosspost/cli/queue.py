@@ -198,7 +198,7 @@ def _one_line(exc: Exception) -> str:
 
 
 def _timing_state(when: Timing, late_skipped: bool) -> str:
-    return "late-skipped" if when == "late" and late_skipped else when
+    return "late_skipped" if when == "late" and late_skipped else when
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,7 @@ class PlatformState:
 
     ``status`` is ``published``, ``failed`` or ``unknown`` from the store, else
     the announcement's timing (``draft``, ``unscheduled``, ``scheduled``,
-    ``due``, ``late``, ``late-skipped``). ``next_try`` (ISO-8601 UTC) is when
+    ``due``, ``late``, ``late_skipped``). ``next_try`` (ISO-8601 UTC) is when
     ``run`` tries a failed platform again; ``gave_up`` the number of attempts
     after which it stopped trying; ``command`` resolves an unknown outcome.
     """
@@ -229,6 +229,8 @@ class PlatformState:
             data["message"] = self.message
         if self.next_try:
             data["next_try"] = self.next_try.isoformat()
+        if self.gave_up:
+            data["gave_up"] = self.gave_up
         if self.command:
             data["command"] = self.command
         return data
@@ -257,12 +259,11 @@ def platform_state(
         return PlatformState(
             name, "unknown", message=entry.message, command=resolve_command(path, name)
         )
-    if entry.next_try:
-        return PlatformState(
-            name, status, message=entry.message, next_try=datetime.fromisoformat(entry.next_try)
-        )
-    gave_up = entry.attempts if entry.attempts >= config.config.schedule.max_attempts else None
-    return PlatformState(name, status, message=entry.message, gave_up=gave_up)
+    attempts = entry.attempts
+    if attempts >= config.config.schedule.max_attempts:  # run stops retrying (docs/state.md)
+        return PlatformState(name, status, message=entry.message, gave_up=attempts)
+    retry = datetime.fromisoformat(entry.next_try) if entry.next_try else None
+    return PlatformState(name, status, message=entry.message, next_try=retry)
 
 
 def resolve_command(path: Path, platform: str) -> str:
@@ -283,9 +284,9 @@ def resolve_advice(path: Path, platform: str) -> str:
 
 
 def when_detail(
-    loaded: Loaded, config: Configuration, when: Timing, late_skipped: object, now: datetime
+    loaded: Loaded, config: Configuration, when: Timing, late_skipped: bool, now: datetime
 ) -> str:
-    """Where the announcement stands in time, for people: "in 2d 3h", "late by 1d (…)"."""
+    """Where the announcement stands in time, for people: "scheduled, in 2d 3h", "late by 1d…"."""
     from crosspost.duration import describe
     from crosspost.schedule import max_late
 
@@ -293,9 +294,12 @@ def when_detail(
     if when == "draft":
         return "draft: run never publishes it (remove draft = true when it is ready)"
     if at is None:
-        return "no publish_at: run leaves it alone; crosspost publish FILE sends it now"
+        return (
+            "unscheduled: no publish_at, so run leaves it alone; to send it now: "
+            f"crosspost publish {shlex.quote(str(loaded.source))}"
+        )
     if when == "scheduled":
-        return f"in {describe(at - now)}"
+        return f"scheduled, in {describe(at - now)}"
     if when == "due":
         return "due: the next run publishes it"
     skipped = "skipped by run" if late_skipped else "run skips it"
@@ -309,13 +313,14 @@ def _order(row: Row) -> tuple[bool, datetime, str]:
     return (timeless, row.publish_at or datetime.max.replace(tzinfo=UTC), str(row.file))
 
 
+_TIMING = ("draft", "unscheduled", "scheduled", "due", "late", "late_skipped")
 _STYLES = {
     "published": ("✓", "green"),
     "failed": ("✗", "red"),
     "unknown": ("?", "yellow"),
     "problem": ("✗", "bold red"),
     "late": ("!", "yellow"),
-    "late-skipped": ("!", "yellow"),
+    "late_skipped": ("!", "yellow"),
     "due": ("•", "bold"),
     "scheduled": ("•", "cyan"),
     "draft": ("·", "dim"),
@@ -341,9 +346,8 @@ def _show(
         mark, style = _STYLES[row.state]
         when = row.local_time or "no time"
         title = Text(f"{when}  ", style="bold") + Text(f"{row.id or '-'}  ")
-        title += Text(f"{row.state}", style=style)
-        if row.detail and row.state not in ("published", "problem"):
-            title += Text(f", {row.detail}", style=style)
+        # A timing state says itself in its detail; a store state is told per platform below.
+        title += Text(row.detail if row.detail and row.state in _TIMING else row.state, style=style)
         title += Text(f"  {row.file}", style="dim")
         out.print(title, soft_wrap=True)
         if row.message and row.state == "problem":
@@ -361,7 +365,10 @@ def _show(
             if p.next_try:
                 line += f"; next try {local(p.next_try, row.config)}" if row.config else ""
             if p.gave_up:
-                line += f"; run gave up after {p.gave_up} attempts"
+                line += (
+                    f"; run gave up after {p.gave_up} attempts: fix the cause, then "
+                    f"crosspost publish {shlex.quote(str(row.file))} --platform {p.platform}"
+                )
             if p.command:
                 line += f"; {resolve_advice(row.file, p.platform)}"
             out.print(Text(line, style=style), soft_wrap=True)
