@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crosspost.api import Progress
+from crosspost.adapter import Sent
+from crosspost.api import Journal, Progress
 
 
 class Recorder(Progress):
@@ -33,3 +35,37 @@ class Recorder(Progress):
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine to its end."""
     return asyncio.run(coro)
+
+
+class RecordingJournal(Journal):
+    """Records what an adapter tells the journal, in order, with what ``probe`` saw then.
+
+    ``probe`` (say, how many create requests the fake has received) is called at
+    each event, so a test can check that ``sending`` came before the request.
+    """
+
+    def __init__(self, probe: Callable[[], Any] | None = None) -> None:
+        self.events: list[tuple[str, dict[str, Any], Any]] = []
+        self.sent_at: datetime | None = None
+        self._probe = probe or (lambda: None)
+
+    def sending(self, platform: str, handles: dict[str, Any]) -> None:
+        """Record the irreversible step, and when it was recorded."""
+        self.sent_at = datetime.now(UTC)
+        self.events.append(("sending", dict(handles), self._probe()))
+
+    def remember(self, platform: str, handles: dict[str, Any]) -> None:
+        """Record handles."""
+        self.events.append(("remember", dict(handles), self._probe()))
+
+    def handles(self) -> dict[str, Any]:
+        """Every handle recorded, merged as the state store merges them."""
+        merged: dict[str, Any] = {}
+        for _, handles, _ in self.events:
+            merged.update(handles)
+        return merged
+
+    def sent(self, age: float = 0.0) -> Sent:
+        """What the next run reads back: the sending time (``age`` seconds earlier) and handles."""
+        assert self.sent_at is not None, "nothing was sent"
+        return Sent(self.sent_at - timedelta(seconds=age), self.handles())
