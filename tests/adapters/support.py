@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
 
 from crosspost.adapter import Sent
 from crosspost.api import Journal, Progress
@@ -69,3 +72,29 @@ class RecordingJournal(Journal):
         """What the next run reads back: the sending time (``age`` seconds earlier) and handles."""
         assert self.sent_at is not None, "nothing was sent"
         return Sent(self.sent_at - timedelta(seconds=age), self.handles())
+
+
+class Crashed(Exception):
+    """The publishing process "died" at a request (raised by ``crash_at``'s transport)."""
+
+
+def crash_at(
+    transport: httpx.AsyncBaseTransport, pattern: str, *, act: bool, nth: int = 1
+) -> httpx.AsyncBaseTransport:
+    """``transport``, except that the ``nth`` request matching ``pattern`` ("METHOD /path")
+    ends the run with ``Crashed``: after the fake acted on it (``act``: the post exists
+    but nobody hears) or before it was sent at all."""
+    seen = 0
+
+    class Crashing(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal seen
+            if re.search(pattern, f"{request.method} {request.url.path}"):
+                seen += 1
+                if seen == nth:
+                    if act:
+                        await transport.handle_async_request(request)
+                    raise Crashed(f"{request.method} {request.url.path}")
+            return await transport.handle_async_request(request)
+
+    return Crashing()
