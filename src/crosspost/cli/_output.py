@@ -165,3 +165,13 @@ def show_results(results: list[Result], out: Console) -> None:
 
             trace = traceback.format_exception(result.exception)
             console(stderr=True).print(redact("".join(trace)), markup=False)
+
+
+def platform_message(platform: str, message: str) -> str:
+    """A stored or raised message for a line that already names ``platform``: no repeated
+    "Facebook: " prefix, secrets redacted (the state keeps messages as they were said)."""
+    name = NAMES.get(platform, platform)
+    text = redact(message)
+    for prefix in (f"{name}: ", f"{platform}: ", "X: "):
+        text = text.removeprefix(prefix)
+    return text
