@@ -333,7 +333,7 @@ def _show(
 ) -> None:
     from rich.text import Text
 
-    from crosspost.cli._output import NAMES
+    from crosspost.cli._output import NAMES, platform_message
     from crosspost.schedule import local
 
     head = f"{len(rows)} announcement{'s' if len(rows) != 1 else ''} in {directory}"
@@ -361,6 +361,7 @@ def _show(
             mark, style = _STYLES[p.status]
             line = f"    {mark} {name}: {p.status}"
             detail = p.url if p.status == "published" else p.message
+            detail = platform_message(p.platform, detail) if detail else None
             line += f": {detail}" if detail else ""
             if p.next_try:
                 line += f"; next try {local(p.next_try, row.config)}" if row.config else ""
