@@ -308,9 +308,10 @@ def when_detail(
     )
 
 
-def _order(row: Row) -> tuple[bool, datetime, str]:
-    timeless = row.publish_at is None or row.draft
-    return (timeless, row.publish_at or datetime.max.replace(tzinfo=UTC), str(row.file))
+def _order(row: Row) -> tuple[int, datetime, str]:
+    """By time; then drafts and unscheduled ones; then files that could not be loaded."""
+    group = 2 if row.id is None else 1 if row.publish_at is None or row.draft else 0
+    return (group, row.publish_at or datetime.max.replace(tzinfo=UTC), str(row.file))
 
 
 _TIMING = ("draft", "unscheduled", "scheduled", "due", "late", "late_skipped")
