@@ -1,7 +1,7 @@
 """Publishing to X through API v2: media uploads, then ``POST /2/tweets`` (threads reply).
 
-The flow, as /work/shared/reference/platform-apis.md §1 describes it (sources: docs.x.com's
-``openapi.json`` and ``x-api/media/quickstart/media-upload-chunked.mdx``):
+The flow (sources: docs.x.com's ``openapi.json`` and
+``x-api/media/quickstart/media-upload-chunked.mdx``):
 
 1. Media first. Nothing is public until the post exists, so every upload step
    is safe to repeat (``Api.call``):
@@ -25,24 +25,30 @@ The flow, as /work/shared/reference/platform-apis.md §1 describes it (sources: 
 
 Errors are RFC 7807 problem objects ``{"title", "detail", "type", "status"}``
 (400s add ``errors: [{"message"}]``; a 429 may be ``{"errors": [{"code": 88}]}``),
-mapped by ``classify`` as §1.5 says.
+mapped by ``classify`` (docs.x.com ``x-api/fundamentals/response-codes-and-errors.mdx``).
+
+X has no idempotency key. What finds a post whose answer was lost is its text
+on the account's timeline (``GET /2/users/:id/tweets``); the journal keeps that
+text before each create, and ``reconcile`` reads the timeline on the next run
+(docs/reconcile.md, "X").
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import math
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from crosspost import twittertext
-from crosspost.adapter import Post, Published
+from crosspost.adapter import Post, Published, Sent
 from crosspost.api import (
     Api,
     ContentFactory,
@@ -73,8 +79,13 @@ if TYPE_CHECKING:
 API = "https://api.x.com"
 TWEETS = f"{API}/2/tweets"
 USERS_ME = f"{API}/2/users/me"
-#: How far back a post found on the timeline may date to count as the lost one.
-RECONCILE_WINDOW = 15 * 60
+#: Clocks differ: a post may carry a ``created_at`` a little before our own
+#: clock said we sent it, so the timeline is read from this long before.
+CLOCK_SKEW = timedelta(minutes=5)
+#: ``max_results`` of the user timeline is 5..100 (docs.x.com, pagination and
+#: ``GET /2/users/:id/tweets``): read 100 a page, at most this many pages.
+TIMELINE_PAGE = 100
+TIMELINE_PAGES = 5
 UPLOAD = f"{API}/2/media/upload"
 METADATA = f"{API}/2/media/metadata"
 #: The public address of a post; ``i/web`` works without knowing the account's handle.
@@ -100,6 +111,10 @@ class ReplyRefusedError(InvalidContentError):
     """X refused a reply (a thread's next part): the account's API tier may not reply."""
 
 
+class DuplicateError(InvalidContentError):
+    """X refused the text as a duplicate of a recent post of the account (403)."""
+
+
 async def publish(adapter: TwitterAdapter, post: Post, ctx: PublishContext) -> Published:
     """Upload ``post.media``, then post ``post.parts`` as one post or a reply chain."""
     # Missing credentials must fail before the first request, naming the variable.
@@ -111,12 +126,36 @@ async def publish(adapter: TwitterAdapter, post: Post, ctx: PublishContext) -> P
         )
     if not post.parts:
         raise InvalidContentError(ctx.platform, "the X post has no text to publish")
+    session = _Session(ctx, ctx.api(classify), token, _settings(adapter, ctx))
+    media_ids = [await session.upload(media) for media in post.media]
+    return await session.post_parts(post, media_ids)
+
+
+async def reconcile(
+    adapter: TwitterAdapter, post: Post, sent: Sent, ctx: PublishContext
+) -> Published | None:
+    """What became of a create whose answer an earlier run never heard (docs/reconcile.md).
+
+    From the journal's handles (``text`` of the part in flight, ``part`` of
+    ``parts``, the ``ids`` X answered before) and the timeline since ``sent.at``
+    (less ``CLOCK_SKEW``):
+
+    * every part found (or answered): ``Published``;
+    * nothing out and the post not on the timeline ``ctx.settle`` seconds after
+      it was sent: None, it never landed and may be published again;
+    * not on the timeline yet, a timeline that cannot be read, or a thread only
+      partly out: ``UnknownOutcomeError`` (a partial thread is never sent again).
+    """
+    token = ctx.credentials.require("access_token")
+    session = _Session(ctx, ctx.api(classify), token, _settings(adapter, ctx))
+    return await session.reconcile(post, sent)
+
+
+def _settings(adapter: TwitterAdapter, ctx: PublishContext) -> TwitterSettings:
     settings = ctx.settings if isinstance(ctx.settings, TwitterSettings) else adapter.settings
     if not isinstance(settings, TwitterSettings):  # pragma: no cover - the adapter makes one
         settings = TwitterSettings()
-    session = _Session(ctx, ctx.api(classify), token, settings)
-    media_ids = [await session.upload(media) for media in post.media]
-    return await session.post_parts(post, media_ids)
+    return settings
 
 
 class _Session:
@@ -130,6 +169,7 @@ class _Session:
         self.platform = ctx.platform
         self.settings = settings
         self.auth = {"Authorization": f"Bearer {token}"}
+        self._me: str | None = None  # the account's user id, once read
 
     # -- media -------------------------------------------------------------
 
@@ -267,7 +307,12 @@ class _Session:
     # -- posts -------------------------------------------------------------
 
     async def post_parts(self, post: Post, media_ids: list[str]) -> Published:
-        """Create the post, then each further part as a reply to the one before."""
+        """Create the post, then each further part as a reply to the one before.
+
+        Before each create the journal gets what finds that part afterwards (its
+        ``text``, its number ``part`` of ``parts``); after each answer, the ``ids``
+        X gave so far (docs/reconcile.md, "X").
+        """
         ids: list[str] = []
         count = len(post.parts)
         for number, part in enumerate(post.parts, start=1):
@@ -278,19 +323,25 @@ class _Session:
                 body["reply"] = {"in_reply_to_tweet_id": ids[-1]}
             step = "creating post" if count == 1 else f"posting part {number} of {count}"
             self.ctx.progress.step(self.platform, step)
+            self.ctx.remember(text=part.text, part=number, parts=count)
             try:
-                ids.append(await self._create(body))
+                ids.append(await self._create(body, ids[-1] if ids else None))
             except PlatformError as exc:
                 if not ids:
                     raise
                 raise _partial(self.platform, exc, ids, count) from exc
-        return Published(remote_id=ids[0], url=STATUS_URL.format(id=ids[0]), ids=tuple(ids))
+            self.ctx.remember(ids=list(ids))
+        return _published(ids)
 
-    async def _create(self, body: dict[str, Any]) -> str:
+    async def _create(self, body: dict[str, Any], reply_to: str | None) -> str:
+        text = str(body.get("text", ""))
+        sent = datetime.now(UTC)
         try:
             response = await self.api.create("POST", TWEETS, json=body, headers=self.auth)
         except UnknownOutcomeError as exc:
-            return await self._landed(str(body.get("text", "")), exc)
+            return await self._landed(text, reply_to, sent, exc)
+        except DuplicateError as exc:
+            return await self._duplicate(text, reply_to, exc)
         data = json_body(response)
         post_id = data.get("data", {}).get("id") if isinstance(data, dict) else None
         if not isinstance(post_id, str) or not post_id.isdigit():
@@ -304,44 +355,221 @@ class _Session:
             )
         return post_id
 
-    async def _landed(self, text: str, exc: UnknownOutcomeError) -> str:
-        """After an ambiguous create, look for the post on the account's timeline.
+    async def _landed(
+        self, text: str, reply_to: str | None, sent: datetime, exc: UnknownOutcomeError
+    ) -> str:
+        """After an ambiguous create in this run, look for the post on the timeline at once.
 
-        X has no idempotency key (platform-apis.md §1.6): reading the newest posts
-        (safe calls) and matching the text tells whether the lost request landed.
-        X rewrites links to t.co, so links are compared as links, not letters.
-        Found: its id. Not found or not readable: the outcome stays unknown.
+        The same lookup as ``reconcile`` (``find``). Found: its id. Not found: it
+        was sent a moment ago, so absence proves nothing yet (``ctx.settle``): the
+        outcome stays unknown and the next run looks again.
         """
         self.ctx.progress.step(self.platform, "the answer was lost: checking the timeline")
         try:
-            me = json_body(await self.api.call("GET", USERS_ME, headers=self.auth))
-            user_id = me["data"]["id"] if isinstance(me, dict) else None
-            if not isinstance(user_id, str):
-                raise exc
-            recent = json_body(
-                await self.api.call(
-                    "GET",
-                    f"{API}/2/users/{user_id}/tweets",
-                    params={"max_results": "5", "tweet.fields": "created_at"},
-                    headers=self.auth,
-                )
-            )
-        except PlatformError:
-            raise exc from None
-        since = time.time() - RECONCILE_WINDOW
-        wanted = _comparable(text)
-        for item in recent.get("data", []) if isinstance(recent, dict) else []:
-            if not isinstance(item, dict) or _comparable(str(item.get("text", ""))) != wanted:
-                continue
-            created = _timestamp(item.get("created_at"))
-            if created is not None and created >= since and str(item.get("id", "")).isdigit():
-                return str(item["id"])
+            lookup = await self.find(text, since=sent - CLOCK_SKEW, reply_to=reply_to)
+        except PlatformError as error:
+            raise UnknownOutcomeError(
+                self.platform,
+                f"{exc.message} (the timeline could not be read to check: {error.message})",
+                status=exc.status,
+            ) from exc
+        if lookup.found is not None:
+            return lookup.found
         raise UnknownOutcomeError(
             self.platform,
-            f"{exc.message} (the post is not on the timeline yet: look again in a few minutes "
-            "before publishing again)",
+            f"{exc.message} (the post is not on the timeline yet; the next run looks again "
+            "before anything is sent)",
             status=exc.status,
         ) from exc
+
+    async def _duplicate(self, text: str, reply_to: str | None, exc: DuplicateError) -> str:
+        """X refused the text as a duplicate: the post is most likely out already; find it.
+
+        X gives no id with this refusal (platform-apis.md §1.6), so the newest
+        ``DUPLICATE_LOOKBACK`` posts are searched for the same text. Found: it is
+        the post. Not found: the refusal stands (the duplicate is older, or another
+        post). The timeline unreadable: the outcome is unknown, not a failure.
+        """
+        self.ctx.progress.step(self.platform, "X says the post is a duplicate: finding it")
+        try:
+            lookup = await self.find(text, since=None, reply_to=reply_to, pages=1)
+        except PlatformError as error:
+            raise UnknownOutcomeError(
+                self.platform,
+                f"X refused the post as a duplicate of a recent post, so it is probably "
+                f"published, but the timeline could not be read to find it ({error.message}); "
+                "the next run looks again",
+                status=exc.status,
+            ) from exc
+        if lookup.found is None:
+            raise exc
+        return lookup.found
+
+    # -- finding posts -------------------------------------------------------
+
+    async def _user_id(self) -> str:
+        if self._me is None:
+            body = json_body(await self.api.call("GET", USERS_ME, headers=self.auth))
+            data = body.get("data") if isinstance(body, dict) else None
+            user_id = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(user_id, str) or not user_id.isdigit():
+                raise TransientError(
+                    self.platform, "X answered /2/users/me without the account's id"
+                )
+            self._me = user_id
+        return self._me
+
+    async def find(
+        self,
+        text: str,
+        *,
+        since: datetime | None,
+        reply_to: str | None,
+        pages: int = TIMELINE_PAGES,
+    ) -> Lookup:
+        """Look for this account's post with ``text`` on its timeline (safe, read-only calls).
+
+        ``GET /2/users/me``, then ``GET /2/users/:id/tweets`` newest first, 100 at a
+        time (``max_results`` 5..100), from ``since`` on (``start_time``; None: no
+        bound), following ``meta.next_token`` for at most ``pages`` pages. X
+        rewrites links to t.co, so links are compared as links (``_comparable``).
+        A thread's later part must reply to ``reply_to``; a first part must be no
+        reply. Raises the ``PlatformError`` of a failed read.
+        """
+        user_id = await self._user_id()
+        params: dict[str, str] = {
+            "max_results": str(TIMELINE_PAGE),
+            "tweet.fields": "created_at,referenced_tweets",
+        }
+        if since is not None:
+            # start_time is inclusive, in whole seconds; never after now (X refuses that).
+            start = min(since, datetime.now(UTC) - CLOCK_SKEW)
+            params["start_time"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        wanted = _comparable(text)
+        for _ in range(pages):
+            response = await self.api.call(
+                "GET", f"{API}/2/users/{user_id}/tweets", params=params, headers=self.auth
+            )
+            body = json_body(response)
+            items = body.get("data") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if _matches(item, wanted, since, reply_to):
+                    return Lookup(str(item["id"]), complete=True)
+            meta = body.get("meta") if isinstance(body, dict) else None
+            token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not isinstance(token, str) or not token:
+                return Lookup(None, complete=True)
+            params["pagination_token"] = token
+        return Lookup(None, complete=False)
+
+    # -- reconcile -------------------------------------------------------------
+
+    async def reconcile(self, post: Post, sent: Sent) -> Published | None:
+        """Decide from the journal's handles and the timeline what became of a lost create.
+
+        See ``reconcile`` (module level) and docs/reconcile.md, "X".
+        """
+        handles = sent.handles
+        ids = [str(i) for i in handles.get("ids") or [] if str(i).isdigit()]
+        parts = _int(handles.get("parts")) or len(post.parts) or 1
+        if len(ids) >= parts:  # every answer came back; only the run's own record was lost
+            return _published(ids[:parts])
+        part = _int(handles.get("part")) or len(ids) + 1
+        text = handles.get("text")
+        if not isinstance(text, str) and part - 1 < len(post.parts):
+            text = post.parts[part - 1].text  # an entry recorded without its text
+        if part != len(ids) + 1 or not isinstance(text, str):
+            # The next part was never sent (the run stopped between two parts).
+            raise _unfinished(self.platform, ids, parts, "was not sent")
+        settled = sent.age >= self.ctx.settle
+        self.ctx.progress.step(self.platform, "looking for the post on the timeline")
+        try:
+            lookup = await self.find(
+                text, since=sent.at - CLOCK_SKEW, reply_to=ids[-1] if ids else None
+            )
+        except PlatformError as error:
+            raise UnknownOutcomeError(
+                self.platform,
+                f"cannot tell whether the post went out: X's timeline could not be read "
+                f"({error.message}); the next run looks again",
+                status=error.status,
+            ) from error
+        if lookup.found is not None:
+            ids.append(lookup.found)
+            if len(ids) == parts:
+                return _published(ids)
+            raise _unfinished(self.platform, ids, parts, "was not sent")
+        if not lookup.complete:
+            raise UnknownOutcomeError(
+                self.platform,
+                f"cannot tell whether the post went out: the account posted more than "
+                f"{TIMELINE_PAGE * TIMELINE_PAGES} times since it was sent, too many to read; "
+                "check the account",
+            )
+        if ids:
+            state = "was not posted" if settled else "is not on the timeline yet (it may appear)"
+            raise _unfinished(self.platform, ids, parts, state)
+        if settled:
+            return None  # X shows no such post long after it was sent: it never landed
+        raise UnknownOutcomeError(
+            self.platform,
+            f"the post is not on X's timeline yet ({_ago(sent.age)} after it was sent; "
+            f"X may still be showing it): the next run looks again, and publishes it once "
+            f"{_ago(self.ctx.settle)} have passed without it appearing",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a timeline read found: the post's id, and whether every post in range was seen."""
+
+    found: str | None
+    complete: bool
+
+
+def _matches(item: object, wanted: str, since: datetime | None, reply_to: str | None) -> bool:
+    """Whether a timeline item is the post: its text, its time, its place in the thread."""
+    if not isinstance(item, dict) or not str(item.get("id", "")).isdigit():
+        return False
+    if _comparable(str(item.get("text", ""))) != wanted:
+        return False
+    created = _timestamp(item.get("created_at"))
+    if since is not None and created is not None and created < since:
+        return False
+    refs = item.get("referenced_tweets")
+    replied = [
+        str(r.get("id"))
+        for r in (refs if isinstance(refs, list) else [])
+        if isinstance(r, dict) and r.get("type") == "replied_to"
+    ]
+    return replied == ([reply_to] if reply_to else [])
+
+
+def _published(ids: list[str]) -> Published:
+    return Published(remote_id=ids[0], url=STATUS_URL.format(id=ids[0]), ids=tuple(ids))
+
+
+def _unfinished(platform: str, ids: list[str], count: int, state: str) -> UnknownOutcomeError:
+    """A thread found half out: never republished, a person finishes or removes it."""
+    done = len(ids)
+    urls = ", ".join(STATUS_URL.format(id=i) for i in ids)
+    later = f"; {_parts(done + 2, count)} not sent" if done + 1 < count else ""
+    return UnknownOutcomeError(
+        platform,
+        f"X published {_parts(1, done)} of the {count}-part thread ({urls}); part {done + 1} "
+        f"{state}{later}. Publishing again would repeat the published parts, so crosspost "
+        "will not: add the rest by hand as replies (or delete the published parts), then "
+        "record what you did with crosspost resolve",
+    )
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _ago(seconds: float) -> str:
+    minutes = max(int(seconds // 60), 0)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _comparable(text: str) -> str:
@@ -353,12 +581,12 @@ def _comparable(text: str) -> str:
     return " ".join(("".join(out) + text[last:]).split())
 
 
-def _timestamp(value: object) -> float | None:
-    """Seconds since the epoch of X's ``created_at`` (``2026-11-26T10:00:00.000Z``)."""
+def _timestamp(value: object) -> datetime | None:
+    """X's ``created_at`` (``2026-11-26T10:00:00.000Z``) as a UTC datetime."""
     if not isinstance(value, str):
         return None
     try:
-        return calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+        return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -551,7 +779,7 @@ def classify(response: httpx.Response) -> PlatformError:
         )
     if status == 403:
         if _DUPLICATE.search(text) or 187 in codes:
-            return InvalidContentError(
+            return DuplicateError(
                 platform,
                 "X refused the post as a duplicate of a recent post: it may already be "
                 "published (check the account); change the text to post it again",

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from crosspost import twittertext
-from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, over_size
+from crosspost.adapter import (
+    Adapter,
+    Fields,
+    Limits,
+    MediaChoice,
+    Post,
+    Published,
+    Sent,
+    over_size,
+)
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
 from crosspost.models import Overrides
@@ -125,3 +134,9 @@ class TwitterAdapter(Adapter):
         from crosspost_adapters._twitter_api import publish
 
         return await publish(self, post, ctx)
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Look for a post whose answer was lost on the account's timeline (docs/reconcile.md)."""
+        from crosspost_adapters._twitter_api import reconcile
+
+        return await reconcile(self, post, sent, ctx)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import shutil
+import struct
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from crosspost.adapter import Part, Post, Published
+from crosspost.adapter import Part, Post, Published, Sent
 from crosspost.api import Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
@@ -30,13 +33,20 @@ from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters._twitter_api import classify
 from crosspost_adapters.twitter import TwitterAdapter, TwitterSettings
+from tests.adapters.support import RecordingJournal, run
 from tests.conftest import EXAMPLE
 from tests.fakes.base import body_json
 from tests.fakes.server import serve
-from tests.fakes.twitter import FakeTwitter, parse_multipart
+from tests.fakes.twitter import FakeTwitter, Tweet, parse_multipart
 
 TOKEN = "x-test-token-4d1f9"
 MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+#: ``moov`` with a version-0 ``mvhd``: timescale 1000, duration 10,000 (10 seconds).
+MOOV = (
+    struct.pack(">I4s", 116, b"moov")
+    + struct.pack(">I4sI4I", 108, b"mvhd", 0, 0, 0, 1000, 10_000)
+    + bytes(80)
+)
 #: Small enough that the fake keeps each APPEND body for the tests to reassemble.
 CHUNK = 512 * 1024
 
@@ -113,9 +123,10 @@ def workdir_post(tmp_path: Path, *, media: str = "", twitter: str = "") -> Post:
 
 
 def video_post(tmp_path: Path, size: int = 3 * CHUNK + 12345) -> tuple[Post, Path]:
-    """A post with a few-MB MP4 (an ftyp header, then random bytes)."""
+    """A post with a few-MB MP4 of 10 seconds (ftyp, moov, then random bytes as mdat)."""
     clip = tmp_path / "clip.mp4"
-    clip.write_bytes(MP4_HEAD + os.urandom(size - len(MP4_HEAD)))
+    head = MP4_HEAD + MOOV + struct.pack(">I4s", 0, b"mdat")  # mdat runs to the end
+    clip.write_bytes(head + os.urandom(size - len(head)))
     media = '[[media]]\npath = "clip.mp4"\nalt = "Cuplikan kegiatan"\n'
     return workdir_post(tmp_path, media=media), clip
 
@@ -366,14 +377,44 @@ def test_500_on_the_post_is_unknown_and_sent_once() -> None:
     assert len(fake.calls(r"POST /2/tweets$")) == 1
 
 
-def test_duplicate_post_is_invalid_content() -> None:
-    """Publishing the same text again gets X's 403 duplicate: InvalidContentError."""
+def test_duplicate_refusal_of_a_post_on_the_timeline_is_published() -> None:
+    """X's 403 duplicate to a resend: the post is found on the timeline and is the result."""
+    fake = FakeTwitter(TOKEN)
+    post = dataclasses.replace(example_post(), media=())
+    first = publish(fake, post)
+    steps = Steps()
+    again = publish(fake, post, progress=steps)
+    assert again == first
+    assert len(fake.tweets) == 1
+    assert len(fake.calls(r"POST /2/tweets$")) == 2
+    assert "X says the post is a duplicate: finding it" in steps.steps
+
+
+def test_duplicate_refusal_not_among_the_newest_posts_stays_refused() -> None:
+    """A duplicate older than the newest 100 posts is not ours to claim: InvalidContentError."""
     fake = FakeTwitter(TOKEN)
     post = dataclasses.replace(example_post(), media=())
     publish(fake, post)
+    for n in range(100):
+        fake.tweets.append(
+            Tweet(str(1990000000000000000 + n), f"later {n}", [], None, fake.user_id)
+        )
     with pytest.raises(InvalidContentError, match="duplicate of a recent post"):
         publish(fake, post)
-    assert len(fake.tweets) == 1
+    (read,) = fake.calls(r"GET /2/users/\d+/tweets$")
+    assert read.url.params["max_results"] == "100"
+    assert "start_time" not in read.url.params
+    assert len(fake.tweets) == 101
+
+
+def test_duplicate_refusal_with_an_unreadable_timeline_is_unknown() -> None:
+    """Duplicate, and the timeline cannot be read: unknown (probably published), not failed."""
+    fake = FakeTwitter(TOKEN)
+    post = dataclasses.replace(example_post(), media=())
+    publish(fake, post)
+    fake.fail(r"GET /2/users/\d+/tweets$", 503, json={"title": "Service Unavailable"}, times=4)
+    with pytest.raises(UnknownOutcomeError, match="probably published"):
+        publish(fake, post)
 
 
 def test_refused_self_reply_names_the_published_part(tmp_path: Path) -> None:
@@ -812,3 +853,268 @@ def test_media_deleted_after_planning_is_reported(tmp_path: Path) -> None:
     with pytest.raises(InvalidContentError, match=r"clip\.mp4: cannot read"):
         publish(fake, post)
     assert fake.requests == []
+
+
+# -- the journal and reconcile ------------------------------------------------------
+
+CREATES = r"POST /2/tweets$"
+TIMELINE = r"GET /2/users/\d+/tweets$"
+
+
+def journaled(fake: FakeTwitter, post: Post, journal: RecordingJournal, **kwargs: Any) -> Published:
+    """Publish ``post`` to ``fake`` with ``journal`` receiving the state changes."""
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = dataclasses.replace(context(client, **kwargs), journal=journal)
+            return await TwitterAdapter(ctx.settings).publish(post, ctx)
+
+    result: Published = run(go())
+    return result
+
+
+def reconcile(
+    fake: FakeTwitter, post: Post, sent: Sent, *, token: str = TOKEN, settle: float = 600.0
+) -> Published | None:
+    """The next run's reconcile of ``post`` against ``fake``."""
+
+    async def go() -> Published | None:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = dataclasses.replace(context(client, token=token), settle=settle)
+            return await TwitterAdapter(ctx.settings).reconcile(post, sent, ctx)
+
+    result: Published | None = run(go())
+    return result
+
+
+def lost(fake: FakeTwitter, post: Post, *, landed: bool, part: int = 1) -> RecordingJournal:
+    """A run that dies not knowing: part ``part``'s create loses its answer (after X acted
+    on it when ``landed``) and the lookup right after cannot read the account either."""
+    journal = RecordingJournal(lambda: len(fake.calls(CREATES)))
+
+    class Arm(Progress):
+        def step(self, platform: str, message: str) -> None:
+            if message in ("creating post", f"posting part {part} of {len(post.parts)}"):
+                fake.fail(CREATES, drop=True, after=landed)
+                fake.fail(r"GET /2/users/me$", 503, json={"title": "Service Unavailable"}, times=4)
+
+    with pytest.raises(UnknownOutcomeError):
+        journaled(fake, post, journal, progress=Arm())
+    return journal
+
+
+def text_only(text: str = "Halo #TemanPemilih, jadwal sosialisasi besok.") -> Post:
+    """A one-part X post."""
+    return Post(platform="twitter", unit=Unit.WEIGHTED, parts=(Part(text, len(text), 280),))
+
+
+def two_parts() -> Post:
+    """A two-part thread built by hand."""
+    texts = ("Bagian pertama dari utas 1/2", "Bagian kedua dari utas 2/2")
+    return Post(
+        platform="twitter",
+        unit=Unit.WEIGHTED,
+        parts=tuple(Part(t, len(t), 280) for t in texts),
+    )
+
+
+def test_handles_are_recorded_before_each_create_and_hold_no_token(tmp_path: Path) -> None:
+    """Each part's text goes to the journal before its create reaches X, the ids after."""
+    post = thread_post(tmp_path)
+    fake = FakeTwitter(TOKEN)
+    journal = RecordingJournal(lambda: len(fake.calls(CREATES)))
+    journaled(fake, post, journal)
+    ids = [t.id for t in fake.tweets]
+    count = len(post.parts)
+    expected: list[tuple[str, dict[str, Any], int]] = []
+    for number, part in enumerate(post.parts, start=1):
+        expected += [
+            ("remember", {"text": part.text, "part": number, "parts": count}, number - 1),
+            ("sending", {}, number - 1),  # recorded while X has not seen this create yet
+            ("remember", {"ids": ids[:number]}, number),
+        ]
+    assert journal.events == expected
+    assert TOKEN not in json.dumps(journal.events)
+
+
+def test_reconcile_finds_a_post_that_landed_while_its_answer_was_lost() -> None:
+    """Run 1 never heard back; the next run finds the post on the timeline: published."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=True)
+    (tweet,) = fake.tweets
+    result = reconcile(fake, post, journal.sent())
+    assert result == Published(tweet.id, f"https://x.com/i/web/status/{tweet.id}", (tweet.id,))
+    assert len(fake.calls(CREATES)) == 1  # reconcile only reads
+    (read,) = fake.calls(TIMELINE)
+    assert read.url.params["start_time"] <= time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(tweet.created - 5 * 60 + 1)
+    )
+
+
+def test_reconcile_matches_links_as_x_shows_them() -> None:
+    """X shows the post's link as t.co: it is still recognised as the lost post."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only("Cek jadwal di https://kab-musirawas.kpu.go.id/jadwal ya")
+    journal = lost(fake, post, landed=True)
+    (tweet,) = fake.tweets
+    assert "t.co" in tweet.shown_text
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None and result.remote_id == tweet.id
+
+
+def test_reconcile_long_after_a_create_that_never_landed_says_absent() -> None:
+    """Dropped before X acted, and settle has passed: None (publishing again is safe)."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=False)
+    assert fake.tweets == []
+    assert reconcile(fake, post, journal.sent(age=601), settle=600) is None
+    assert len(fake.calls(CREATES)) == 1
+
+
+def test_reconcile_soon_after_a_create_that_never_landed_is_unknown() -> None:
+    """Dropped before X acted, but sent only a minute ago: unknown, the next run looks again."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=False)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=60), settle=600)
+    assert "not on X's timeline yet" in str(caught.value)
+    assert "the next run looks again" in str(caught.value)
+    assert len(fake.calls(CREATES)) == 1
+
+
+def test_reconcile_with_an_unreadable_timeline_is_unknown_with_the_cause() -> None:
+    """X failing the timeline read: unknown, naming why, even long after sending."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=False)
+    fake.fail(TIMELINE, 503, json={"title": "Service Unavailable"}, times=4)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=3600))
+    assert "X's timeline could not be read" in str(caught.value)
+    assert "temporary problem" in str(caught.value)
+
+
+def test_reconcile_with_a_revoked_token_is_unknown_and_says_so() -> None:
+    """A token X refuses: unknown (nothing is proven), with how to reconnect, no token shown."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=True)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=3600), token="revoked-token-123")
+    assert "CROSSPOST_TWITTER_ACCESS_TOKEN" in str(caught.value)
+    assert "revoked-token-123" not in str(caught.value)
+
+
+def test_reconcile_reads_further_pages_of_the_timeline() -> None:
+    """150 posts came after ours: the lookup follows next_token to the second page."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    journal = lost(fake, post, landed=True)
+    (tweet,) = fake.tweets
+    for n in range(150):
+        fake.tweets.append(
+            Tweet(str(1990000000000000000 + n), f"later {n}", [], None, fake.user_id)
+        )
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None and result.remote_id == tweet.id
+    first, second = fake.calls(TIMELINE)
+    assert "pagination_token" not in first.url.params
+    assert second.url.params["pagination_token"]
+
+
+def test_reconcile_does_not_claim_a_same_text_post_from_before_it_was_sent() -> None:
+    """An older post with the same text is not the lost one: after settle, None."""
+    fake = FakeTwitter(TOKEN)
+    post = text_only()
+    fake.tweets.append(
+        Tweet("1990000000000000001", post.text, [], None, fake.user_id, created=time.time() - 7200)
+    )
+    journal = lost(fake, post, landed=False)
+    assert reconcile(fake, post, journal.sent(age=601)) is None
+
+
+def test_reconcile_of_a_whole_thread_whose_last_answer_was_lost() -> None:
+    """Part 2 (the last) landed unheard: both parts found, the thread is published."""
+    fake = FakeTwitter(TOKEN)
+    post = two_parts()
+    journal = lost(fake, post, landed=True, part=2)
+    ids = [t.id for t in fake.tweets]
+    assert len(ids) == 2 and fake.tweets[1].reply_to == ids[0]
+    result = reconcile(fake, post, journal.sent())
+    assert result == Published(ids[0], f"https://x.com/i/web/status/{ids[0]}", tuple(ids))
+
+
+def test_reconcile_of_a_half_published_thread_is_unknown_and_sends_nothing(
+    tmp_path: Path,
+) -> None:
+    """Part 2 never landed: parts already out are named, nothing is posted again."""
+    post = thread_post(tmp_path)
+    fake = FakeTwitter(TOKEN)
+    journal = lost(fake, post, landed=False, part=2)
+    (first,) = fake.tweets
+    creates = len(fake.calls(CREATES))
+    for age, state in ((601, "part 2 was not posted"), (60, "part 2 is not on the timeline yet")):
+        with pytest.raises(UnknownOutcomeError) as caught:
+            reconcile(fake, post, journal.sent(age=age))
+        message = str(caught.value)
+        assert f"https://x.com/i/web/status/{first.id}" in message
+        assert state in message
+        assert "crosspost resolve" in message
+    assert len(fake.calls(CREATES)) == creates
+
+
+def test_reconcile_of_a_thread_that_stopped_after_a_found_part(tmp_path: Path) -> None:
+    """Part 2 landed unheard and part 3 was never sent: unknown, naming parts 1-2."""
+    post = thread_post(tmp_path)
+    fake = FakeTwitter(TOKEN)
+    journal = lost(fake, post, landed=True, part=2)
+    assert len(fake.tweets) == 2
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent())
+    message = str(caught.value)
+    assert all(f"https://x.com/i/web/status/{t.id}" in message for t in fake.tweets)
+    assert "part 3 was not sent" in message
+
+
+def test_reconcile_trusts_ids_x_answered_without_reading() -> None:
+    """Every part's answer came back (only the run's own record was lost): no request."""
+    fake = FakeTwitter(TOKEN)
+    sent = Sent(datetime.now(UTC), {"text": "b", "part": 2, "parts": 2, "ids": ["11", "12"]})
+    result = reconcile(fake, two_parts(), sent)
+    assert result == Published("11", "https://x.com/i/web/status/11", ("11", "12"))
+    assert fake.requests == []
+
+
+def test_fake_timeline_is_strict_and_pages() -> None:
+    """max_results 5..100, RFC 3339 start_time, unknown parameters refused, next_token pages."""
+    fake = FakeTwitter()
+    for n in range(12):
+        assert call(fake, "POST", "/2/tweets", json={"text": f"post {n}"}).status_code == 201
+    path = f"/2/users/{fake.user_id}/tweets"
+    for params in (
+        {"max_results": "4"},
+        {"max_results": "101"},
+        {"start_time": "2026-01-01 10:00:00"},
+        {"start_time": "2009-01-01T00:00:00Z"},
+        {"since": "2026-01-01T00:00:00Z"},
+        {"pagination_token": "nope"},
+    ):
+        assert call(fake, "GET", path, params=params).status_code == 400, params
+    first = call(fake, "GET", path, params={"max_results": "5"}).json()
+    assert [t["text"] for t in first["data"]] == [f"post {n}" for n in range(11, 6, -1)]
+    assert "created_at" not in first["data"][0]
+    token = first["meta"]["next_token"]
+    second = call(
+        fake,
+        "GET",
+        path,
+        params={"max_results": "5", "pagination_token": token, "tweet.fields": "created_at"},
+    ).json()
+    assert [t["text"] for t in second["data"]] == [f"post {n}" for n in range(6, 1, -1)]
+    assert second["data"][0]["created_at"].endswith(".000Z")
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+    empty = call(fake, "GET", path, params={"start_time": later}).json()
+    assert empty == {"meta": {"result_count": 0}}

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from crosspost.twittertext import weighted_length
+from crosspost.twittertext import extract_urls, weighted_length
 from tests.fakes.base import FakePlatform, Handler, body_json
 
 PROBLEMS = "https://api.x.com/2/problems"
@@ -90,6 +90,40 @@ RATE_LIMITS = {
     "timeline": 900,  # GET /2/users/:id/tweets (rate-limits.mdx)
 }
 WINDOW = 15 * 60
+#: Query parameters of GET /2/users/:id/tweets (openapi.json).
+TIMELINE_PARAMS = {
+    "since_id",
+    "until_id",
+    "max_results",
+    "pagination_token",
+    "exclude",
+    "start_time",
+    "end_time",
+    "expansions",
+    "tweet.fields",
+    "media.fields",
+    "poll.fields",
+    "user.fields",
+    "place.fields",
+}
+#: The ``tweet.fields`` the fake can show (a subset of X's; others are refused).
+TWEET_READ_FIELDS = {"id", "text", "created_at", "referenced_tweets", "edit_history_tweet_ids"}
+#: The earliest ``start_time`` X accepts: 2010-11-06T00:00:01Z.
+EARLIEST = 1289001601.0
+
+
+def rfc3339(value: str) -> float | None:
+    """Seconds since the epoch of ``YYYY-MM-DDTHH:mm:ssZ`` (optional .sss), or None."""
+    import calendar
+
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,3})?Z", value)
+    if not match:
+        return None
+    try:
+        seconds = calendar.timegm(time.strptime(match[1], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    return seconds + float(match[2] or 0)
 
 
 @dataclass
@@ -102,6 +136,15 @@ class Tweet:
     reply_to: str | None
     author: str
     created: float = field(default_factory=time.time)
+
+    @property
+    def shown_text(self) -> str:
+        """The text as X shows it back: every link rewritten to a t.co address."""
+        out, last = [], 0
+        for number, entity in enumerate(extract_urls(self.text)):
+            out += [self.text[last : entity.start], f"https://t.co/fake{self.id[-6:]}{number}"]
+            last = entity.end
+        return "".join(out) + self.text[last:]
 
 
 @dataclass
@@ -616,7 +659,7 @@ class FakeTwitter(FakePlatform):
         # X refuses the same text again from the same account (media do not make it new).
         if text and any(t.text == text and t.author == self.user_id for t in self.tweets):
             return forbidden(DUPLICATE)
-        tweet = Tweet(self._new_id(), text, media_ids, reply_to, self.user_id)
+        tweet = Tweet(self._new_id(), text, media_ids, reply_to, self.user_id, created=self.clock())
         self.tweets.append(tweet)
         return 201, {"data": {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}}
 
@@ -624,23 +667,85 @@ class FakeTwitter(FakePlatform):
         return 200, {"data": {"id": self.user_id, "name": "KPU Musi Rawas", "username": "kpumura"}}
 
     def _timeline(self, request: httpx.Request, user_id: str) -> tuple[int, Any]:
-        """The user's newest posts first; max_results 5..100 (GET /2/users/:id/tweets)."""
-        try:
-            count = int(request.url.params.get("max_results", "10"))
-        except ValueError:
-            count = 0
+        """``GET /2/users/:id/tweets``: the user's posts, newest first, as X pages them.
+
+        ``max_results`` 5..100 (default 10); ``start_time``/``end_time`` RFC 3339,
+        inclusive, no earlier than 2010-11-06T00:00:01Z; ``pagination_token`` a
+        ``meta.next_token`` this endpoint gave; ``tweet.fields`` adds
+        ``created_at`` and ``referenced_tweets``. Unknown parameters are refused.
+        """
+        params = request.url.params
+        unknown = sorted(set(params) - TIMELINE_PARAMS)
+        if unknown:
+            return invalid(
+                f"The query parameter [{unknown[0]}] is not one of "
+                f"[{','.join(sorted(TIMELINE_PARAMS | {'id'}))}]"
+            )
+        raw = params.get("max_results", "10")
+        count = int(raw) if raw.isdigit() else 0
         if not 5 <= count <= 100:
-            return invalid("max_results: must be between 5 and 100")
-        mine = [t for t in reversed(self.tweets) if t.author == user_id][:count]
-        data = [
-            {
-                "id": t.id,
-                "text": t.text,
-                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t.created)),
-            }
-            for t in mine
+            return invalid(
+                f"The `max_results` query parameter value [{raw}] is not between 5 and 100",
+                max_results=[raw],
+            )
+        bounds: dict[str, float] = {}
+        for name in ("start_time", "end_time"):
+            if name in params:
+                when = rfc3339(params[name])
+                if when is None or when < EARLIEST:
+                    return invalid(
+                        f"Invalid '{name}':'{params[name]}'. '{name}' must be on or after "
+                        "2010-11-06T00:00:01Z",
+                        **{name: [params[name]]},
+                    )
+                bounds[name] = when
+        fields = set(filter(None, params.get("tweet.fields", "").split(",")))
+        if fields - TWEET_READ_FIELDS:
+            bad = sorted(fields - TWEET_READ_FIELDS)[0]
+            return invalid(f"The `tweet.fields` query parameter value [{bad}] is not one of ...")
+        mine = [
+            t
+            for t in sorted(self.tweets, key=lambda t: (t.created, int(t.id)), reverse=True)
+            if t.author == user_id
+            and t.created >= bounds.get("start_time", 0.0)
+            and int(t.created) <= bounds.get("end_time", float("inf"))
         ]
-        return 200, {"data": data, "meta": {"result_count": len(data)}}
+        start = 0
+        if "pagination_token" in params:
+            token = params["pagination_token"]
+            after = next((i for i, t in enumerate(mine) if f"p{t.id}" == token), None)
+            if after is None:
+                return invalid(
+                    "The `pagination_token` query parameter value is invalid",
+                    pagination_token=[token],
+                )
+            start = after + 1
+        page = mine[start : start + count]
+        data = [self._shown(t, fields) for t in page]
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if page:
+            meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
+        if start + count < len(mine):
+            meta["next_token"] = f"p{page[-1].id}"
+        answer: dict[str, Any] = {"meta": meta}
+        if data:  # X leaves ``data`` out when nothing matched
+            answer["data"] = data
+        return 200, answer
+
+    @staticmethod
+    def _shown(tweet: Tweet, fields: set[str]) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "id": tweet.id,
+            "text": tweet.shown_text,
+            "edit_history_tweet_ids": [tweet.id],
+        }
+        if "created_at" in fields:
+            shown["created_at"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(tweet.created)
+            )
+        if "referenced_tweets" in fields and tweet.reply_to:
+            shown["referenced_tweets"] = [{"type": "replied_to", "id": tweet.reply_to}]
+        return shown
 
     def _check_media_field(self, media: Any) -> list[str] | tuple[int, Any]:
         if media is None:
