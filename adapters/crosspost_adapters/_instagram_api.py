@@ -17,9 +17,11 @@ The flow (platform-apis.md §3.2; IG User Media and media_publish references):
    (``ERROR`` and ``EXPIRED`` are final). Instagram fetches each URL itself, so
    the media must be publicly reachable at that moment.
 4. ``POST /{v}/{ig_user_id}/media_publish`` with ``creation_id``: the create.
-   "Not ready" (9007/2207027) means nothing was published: poll, then try again.
-   After an ambiguous failure the container's ``status_code`` tells whether it
-   landed (``PUBLISHED``) — platform-apis.md §3.6 — before anything is reported.
+   The container id is journaled first (``ctx.remember(container=...)``), then
+   ``Api.create`` records ``sending``. "Not ready" (9007/2207027) means nothing
+   was published: poll, then try again. After an ambiguous failure the
+   container's ``status_code`` tells whether it landed (``PUBLISHED``) — the
+   same ``lookup`` a later run's ``reconcile`` makes (docs/reconcile.md).
 5. ``GET /{v}/{media_id}?fields=permalink`` for the public URL.
 
 Host: graph.facebook.com (Facebook Login) or graph.instagram.com (Instagram
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from crosspost.adapter import Post, Published
+from crosspost.adapter import Post, Published, Sent
 from crosspost.api import Classifier, PublishContext, file_chunks, file_size, json_body
 from crosspost.errors import (
     ConfigError,
@@ -68,6 +70,10 @@ NOT_READY_TRIES = 3
 _CONTENT_SUBCODES = frozenset({2207004, 2207005, 2207009, 2207026, 2207028, 2207040, 2207057})
 #: Subcodes that say "make a new container and try again": nothing was published.
 _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207032, 2207053})
+#: Container ``status_code`` values of a container that was not published (IG
+#: Container reference): FINISHED and IN_PROGRESS are waiting, ERROR and EXPIRED
+#: can no longer be published. PUBLISHED is the only one that means it is out.
+NOT_PUBLISHED = frozenset({"FINISHED", "IN_PROGRESS", "ERROR", "EXPIRED"})
 
 
 class NotReady(InvalidContentError):
@@ -289,6 +295,9 @@ class _Flow:
 
     async def publish(self, container: str, post: Post) -> Published:
         """``media_publish`` (the create), reconciling an ambiguous answer with the container."""
+        # Journaled before media_publish: after a lost answer (or a crash) the
+        # container's status is what tells whether the post went out.
+        self.ctx.remember(container=container)
         for tries in range(1, NOT_READY_TRIES + 1):
             self.step("publishing")
             try:
@@ -316,16 +325,50 @@ class _Flow:
     async def reconcile(
         self, container: str, post: Post, unknown: UnknownOutcomeError
     ) -> Published:
-        """After an ambiguous media_publish: PUBLISHED means it landed; else say we don't know."""
+        """Right after an ambiguous media_publish: PUBLISHED means it landed; else unknown.
+
+        In the same run the request may still be on its way, so a container not
+        (yet) PUBLISHED is no proof; the next run's ``reconcile`` asks again.
+        """
         try:
-            status_code, _ = await self.status(container)
-        except PlatformError:
+            found = await self.lookup(container, post)
+        except UnknownOutcomeError:
             raise unknown from None
-        if status_code != "PUBLISHED":
+        if found is None:
             raise unknown
         self.step("published (confirmed from the container)")
-        media_id, url = await self.find(post)
-        return Published(media_id or container, url, (media_id or container, container))
+        return found
+
+    async def lookup(self, container: str, post: Post) -> Published | None:
+        """Whether ``container`` was published: the post, or None when it was not.
+
+        ``PUBLISHED`` gives the post (its media id and permalink found on the
+        account's media by caption, else the container id). ``FINISHED`` and
+        ``IN_PROGRESS`` were never published, ``ERROR`` and ``EXPIRED`` never will
+        be: a new publish cannot post twice (docs/reconcile.md). A status that
+        cannot be read is an ``UnknownOutcomeError``.
+        """
+        try:
+            status_code, _ = await self.status(container)
+        except PlatformError as exc:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                redact(
+                    f"Instagram: the status of media container {container} cannot be read "
+                    f"({exc.message}); the post may or may not be out: the next run asks again"
+                ),
+                status=exc.status,
+            ) from None
+        if status_code == "PUBLISHED":
+            media_id, url = await self.find(post)
+            return Published(media_id or container, url, (media_id or container, container))
+        if status_code in NOT_PUBLISHED:
+            return None
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"Instagram: media container {container} has status {status_code or 'none'!r}, "
+            "which says neither published nor not published; check the account",
+        )
 
     async def find(self, post: Post) -> tuple[str | None, str | None]:
         """The newest media whose caption is this post's: its id and permalink."""
@@ -369,8 +412,7 @@ def _id(response: httpx.Response) -> str:
     return str(value)
 
 
-async def publish(adapter: InstagramAdapter, post: Post, ctx: PublishContext) -> Published:
-    """Publish ``post``: one image, a carousel of images, or a Reel."""
+def _settings(ctx: PublishContext) -> InstagramSettings:
     from crosspost_adapters.instagram import InstagramSettings
 
     settings = ctx.settings
@@ -380,6 +422,31 @@ async def publish(adapter: InstagramAdapter, post: Post, ctx: PublishContext) ->
             "[platforms.instagram] ig_user_id is not set in the config: add the id of the "
             "Instagram professional account to post to"
         )
+    return settings
+
+
+async def reconcile(
+    adapter: InstagramAdapter, post: Post, sent: Sent, ctx: PublishContext
+) -> Published | None:
+    """After a lost media_publish answer: ask the journaled container (docs/reconcile.md).
+
+    No container handle means media_publish was never sent (it needs one, and
+    the id is journaled before it), so nothing can have been published.
+    """
+    container = sent.handles.get("container")
+    if isinstance(container, int) and not isinstance(container, bool):
+        container = str(container)
+    if not isinstance(container, str) or not container:
+        return None
+    settings = _settings(ctx)
+    flow = _Flow(ctx, settings, ctx.credentials.require("access_token"))
+    flow.step("looking up the media container")
+    return await flow.lookup(container, post)
+
+
+async def publish(adapter: InstagramAdapter, post: Post, ctx: PublishContext) -> Published:
+    """Publish ``post``: one image, a carousel of images, or a Reel."""
+    settings = _settings(ctx)
     token = ctx.credentials.require("access_token")
     images = [m for m in post.media if m.is_image]
     videos = [m for m in post.media if m.is_video]

@@ -14,6 +14,7 @@ from crosspost.adapter import (
     MediaChoice,
     Post,
     Published,
+    Sent,
     over_size,
     public_url,
 )
@@ -116,6 +117,12 @@ class InstagramAdapter(Adapter):
         from crosspost_adapters._instagram_api import publish
 
         return await publish(self, post, ctx)
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Ask the journaled container's ``status_code``: PUBLISHED, or never published."""
+        from crosspost_adapters._instagram_api import reconcile
+
+        return await reconcile(self, post, sent, ctx)
 
 
 def _shape_problems(media: MediaFile) -> list[str]:

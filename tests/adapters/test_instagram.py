@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
+import json
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from crosspost.adapter import Part, Post, Published
-from crosspost.api import Progress, PublishContext
+from crosspost.adapter import Part, Post, Published, Sent
+from crosspost.api import Journal, Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AuthError,
@@ -29,7 +31,7 @@ from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters._instagram_api import classify
 from crosspost_adapters.instagram import InstagramAdapter, InstagramSettings
-from tests.adapters.support import Recorder, run
+from tests.adapters.support import Crashed, Recorder, RecordingJournal, crash_at, run
 from tests.conftest import EXAMPLE
 from tests.fakes.base import FakePlatform, form
 from tests.fakes.instagram import FakeInstagram
@@ -79,6 +81,7 @@ def context(
     env: dict[str, str] | None = None,
     progress: Progress | None = None,
     poll_timeout: float = 600.0,
+    journal: Journal | None = None,
     **settings: Any,
 ) -> PublishContext:
     """A publish context pointed at ``fake`` through ``client``."""
@@ -93,19 +96,37 @@ def context(
         progress=progress or Progress(),
         poll_interval=0,
         poll_timeout=poll_timeout,
+        journal=journal or Journal(),
     )
 
 
-def publish(fake: FakeInstagram, post: Post, **kw: Any) -> Published:
-    """Publish ``post`` to ``fake`` in-process."""
+def publish(
+    fake: FakeInstagram,
+    post: Post,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **kw: Any,
+) -> Published:
+    """Publish ``post`` to ``fake`` in-process (through ``transport`` when given)."""
 
     async def go() -> Published:
-        async with httpx.AsyncClient(transport=fake.transport()) as client:
+        async with httpx.AsyncClient(transport=transport or fake.transport()) as client:
             ctx = context(fake, client, **kw)
             return await InstagramAdapter(ctx.settings).publish(post, ctx)
 
     result: Published = run(go())
     return result
+
+
+def reconcile(fake: FakeInstagram, post: Post, sent: Sent, **kw: Any) -> Published | None:
+    """What a later run's ``reconcile`` finds for ``post`` on ``fake``."""
+
+    async def go() -> Published | None:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = context(fake, client, **kw)
+            return await InstagramAdapter(ctx.settings).reconcile(post, sent, ctx)
+
+    found: Published | None = run(go())
+    return found
 
 
 def failure(fake: FakeInstagram, post: Post, **kw: Any) -> PlatformError:
@@ -496,6 +517,119 @@ def test_instagram_error_codes_map_to_the_error_tree(
     found = classify(httpx.Response(400, json=body, request=request))
     assert type(found) is kind
     assert "Instagram" in str(found)
+
+
+# -- the journal and reconcile -------------------------------------------------
+
+
+def crashed_publish(fake: FakeInstagram, post: Post, *, act: bool) -> RecordingJournal:
+    """Publish until media_publish, where the run dies (after the fake acted, with ``act``)."""
+    journal = RecordingJournal(lambda: len(fake.calls(PUBLISH)))
+    with pytest.raises(Crashed):
+        publish(fake, post, crash_at(fake.transport(), PUBLISH, act=act), journal=journal)
+    return journal
+
+
+def test_container_is_journaled_and_sending_recorded_before_media_publish() -> None:
+    """remember(container), then sending, both before media_publish reaches Instagram."""
+    fake = FakeInstagram()
+    journal = RecordingJournal(lambda: len(fake.calls(PUBLISH)))
+    result = publish(fake, post_with(hosted(fake, "a.jpg")), journal=journal)
+    [published] = fake.posts
+    assert journal.events == [
+        ("remember", {"container": published["container"]}, 0),
+        ("sending", {}, 0),
+    ]
+    assert len(fake.calls(PUBLISH)) == 1
+    assert result.ids == (published["id"], published["container"])
+    assert fake.access_token not in json.dumps(journal.events)
+
+
+def test_carousel_journals_the_parent_container() -> None:
+    """A carousel's handle is the parent container, the one media_publish publishes."""
+    fake = FakeInstagram()
+    journal = RecordingJournal()
+    publish(fake, post_with(hosted(fake, "a.jpg"), hosted(fake, "b.jpg")), journal=journal)
+    [published] = fake.posts
+    assert journal.handles() == {"container": published["container"]}
+    assert fake.containers[published["container"]]["kind"] == "CAROUSEL"
+
+
+def test_reconcile_finds_the_post_when_media_publish_landed_and_the_answer_was_lost() -> None:
+    """The run died after Instagram published: the container says PUBLISHED, the post is found."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    journal = crashed_publish(fake, post, act=True)
+    [published] = fake.posts
+    found = reconcile(fake, post, journal.sent())
+    assert found == Published(
+        published["id"], published["permalink"], (published["id"], published["container"])
+    )
+    assert len(fake.calls(PUBLISH)) == 1
+
+
+def test_reconcile_says_not_published_when_media_publish_never_arrived() -> None:
+    """The run died before media_publish arrived: FINISHED, so None; publishing again posts once."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    journal = crashed_publish(fake, post, act=False)
+    assert reconcile(fake, post, journal.sent()) is None
+    assert fake.posts == []
+    publish(fake, post)
+    assert len(fake.posts) == 1
+
+
+def test_reconcile_of_an_expired_container_is_not_published() -> None:
+    """An EXPIRED container can never be published: None."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    journal = crashed_publish(fake, post, act=False)
+    fake.expire(journal.handles()["container"])
+    assert reconcile(fake, post, journal.sent()) is None
+
+
+def test_reconcile_without_a_container_is_not_published_and_asks_nothing() -> None:
+    """No container handle: media_publish was never sent (it needs one), so None, no request."""
+    fake = FakeInstagram()
+    assert reconcile(fake, post_with(hosted(fake, "a.jpg")), Sent(datetime.now(UTC), {})) is None
+    assert fake.requests == []
+
+
+def test_reconcile_that_cannot_read_the_container_is_unknown() -> None:
+    """The status lookup keeps failing: UnknownOutcomeError naming the container, no token."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    journal = crashed_publish(fake, post, act=True)
+    fake.fail(STATUS, 500, times=10)
+    with pytest.raises(UnknownOutcomeError, match="cannot be read") as caught:
+        reconcile(fake, post, journal.sent())
+    assert journal.handles()["container"] in str(caught.value)
+    assert fake.access_token not in str(caught.value)
+
+
+def test_reconcile_of_a_status_that_says_neither_is_unknown() -> None:
+    """A status_code that is neither published nor a not-published state: unknown."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    journal = crashed_publish(fake, post, act=True)
+    fake.fail(STATUS, 200, json={"status_code": "SCHEDULED", "id": "1"})
+    with pytest.raises(UnknownOutcomeError, match="SCHEDULED"):
+        reconcile(fake, post, journal.sent())
+
+
+def test_fake_refuses_a_nonexisting_container_field() -> None:
+    """The fake answers a field an IG Container lacks with Graph's error 100, as Instagram does."""
+    fake = FakeInstagram()
+    post = post_with(hosted(fake, "a.jpg"))
+    container = crashed_publish(fake, post, act=False).handles()["container"]
+    request = httpx.Request(
+        "GET",
+        f"http://testserver/v25.0/{container}?fields=status_code,permalink",
+        headers={"Authorization": f"Bearer {fake.access_token}"},
+    )
+    response = fake(request)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 100
 
 
 # -- real loopback HTTP --------------------------------------------------------

@@ -13,7 +13,9 @@ or on ``rupload_origin`` when a test sets one to prove the client rebases it):
 * ``GET /{v}/{container}?fields=status_code,status`` — IN_PROGRESS for the first
   ``polls_until_finished`` polls (after the upload, for a resumable Reel), then
   ``outcome`` (FINISHED, ERROR or EXPIRED); ``expire(container)`` expires one;
-  PUBLISHED once published. ``GET /{v}/{media}?fields=permalink`` for media.
+  PUBLISHED once published. Only the IG Container's fields may be asked for (a
+  nonexisting field is error 100, as Graph answers). ``GET /{v}/{media}?fields=permalink``
+  for media.
 * ``POST /{v}/{ig}/media_publish`` — ``creation_id`` of a FINISHED container
   (else 9007/2207027), at most ``quota_total`` posts per 24 hours (9/2207042).
 * ``GET /{v}/{ig}/content_publishing_limit`` and ``GET /{v}/{ig}/media``.
@@ -50,6 +52,8 @@ MAX_CAPTION = 2_200
 #: Images at most 8 MiB ("It should be less than 8 MiB", error-codes reference).
 MAX_IMAGE = 8 * 1024 * 1024
 DAY = 86_400.0
+#: The fields of an IG Container (IG Container reference).
+CONTAINER_FIELDS = frozenset({"id", "status", "status_code", "copyright_check_status"})
 _HASHTAG = regex.compile(r"(?<![\w&])#\w+")
 _MENTION = regex.compile(r"(?<![\w@])@[\w.]+")
 
@@ -355,11 +359,24 @@ class FakeInstagram(GraphFake):
         fields = [f for f in form(request).get("fields", "id").split(",") if f]
         container = self.containers.get(node)
         if container is not None:
+            unknown = sorted(set(fields) - CONTAINER_FIELDS)
+            if unknown:
+                return graph_error(
+                    400,
+                    100,
+                    f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
+                    "(ShadowIGMediaBuilder)",
+                )
             status_code = self._status_code(container, poll="status_code" in fields)
             status = status_code
             if status_code == "ERROR":
                 status = "Error: Media upload has failed with error code 2207026"
-            values = {"id": node, "status_code": status_code, "status": status}
+            values = {
+                "id": node,
+                "status_code": status_code,
+                "status": status,
+                "copyright_check_status": {"status": "completed", "matches_found": False},
+            }
             return httpx.Response(200, json={k: values[k] for k in ["id", *fields] if k in values})
         post = next((p for p in self.posts if p["id"] == node), None)
         if post is None:
