@@ -20,6 +20,11 @@ reference pages and media transfer guide):
    ``FAILED``. Once init succeeded, the ``publish_id`` is the only handle on the
    post (§4.6), so every ambiguity after it is reported with that id.
 
+The journal gets the post's ``mode`` before init, its ``publish_id`` the moment
+init answers, and (videos) ``uploaded`` just before the last chunk goes out:
+TikTok publishes a video only once it has every byte. ``reconcile`` reads them
+with the same status check the poll uses (``_verdict``; docs/reconcile.md).
+
 Every response is ``{"data": {...}, "error": {"code": "ok", ...}}``; a code
 other than ``"ok"`` is a failure even with HTTP 200 (§4.2).
 """
@@ -27,13 +32,14 @@ other than ``"ok"`` is a failure even with HTTP 200 (§4.2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from crosspost.adapter import Post, Published
+from crosspost.adapter import Post, Published, Sent
 from crosspost.api import Api, PublishContext, file_chunks, file_size, json_body, retry_after
 from crosspost.errors import (
     AuthError,
@@ -311,13 +317,101 @@ class Creator:
     max_duration: float | None
 
 
-async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Published:
-    """Publish ``post`` (a video or a photo post) to TikTok as the plan says."""
+def _settings(ctx: PublishContext) -> TikTokSettings:
     settings = ctx.settings
     if not isinstance(settings, TikTokSettings):
         # Plain PlatformSettings (no [platforms.tiktok] table): TikTok's defaults,
         # keeping the shared keys such as api_base.
         settings = TikTokSettings.model_validate(settings.model_dump())
+    return settings
+
+
+async def reconcile(
+    adapter: TikTokAdapter, post: Post, sent: Sent, ctx: PublishContext
+) -> Published | None:
+    """After a lost answer or a crash: what became of the journaled post (docs/reconcile.md).
+
+    * With a ``publish_id``: status/fetch decides. PUBLISH_COMPLETE is the
+      post; FAILED, or a video TikTok never got every byte of, is not there;
+      still processing cannot be told yet.
+    * A video without a ``publish_id`` (the init answer was lost) or whose last
+      chunk never went out (no ``uploaded``): TikTok publishes a video only
+      once the upload is complete, and nobody else has the upload URL, so
+      nothing was posted.
+    * Photos without a ``publish_id``: PULL_FROM_URL starts fetching at init,
+      so the post may exist and nothing can find it: unknown.
+    """
+    handles = sent.handles
+    mode = handles.get("mode") or post.extra.get("mode")
+    publish_id = handles.get("publish_id")
+    if not isinstance(publish_id, str) or not publish_id:
+        if mode == "video":
+            return None
+        raise UnknownOutcomeError(
+            PLATFORM,
+            "TikTok: the photo post was sent but its answer was lost, so there is no "
+            "publish_id to ask about; TikTok may have started it: check the account in the "
+            "TikTok app (private posts are listed there too)",
+        )
+    if mode == "video" and handles.get("uploaded") is not True:
+        return None
+    token = ctx.credentials.require("access_token")
+    session = _Session(ctx, ctx.api(classify), _settings(ctx), post, token)
+    session.step("asking TikTok about the post")
+    data = await session.status(publish_id)
+    size = handles.get("video_size") if mode == "video" else None
+    verdict = _verdict(data, size if isinstance(size, int) else None)
+    if verdict == "published":
+        if _public_ids(data):
+            # The username makes the post's URL; without it the post is out all the same.
+            with contextlib.suppress(PlatformError):
+                await session.creator_info()
+        return _published(publish_id, data, session.creator)
+    if verdict in ("failed", "short"):
+        return None
+    raise UnknownOutcomeError(
+        PLATFORM,
+        f"TikTok is still processing the post (publish_id {publish_id}, status "
+        f"{data.get('status') or 'none'}); the next run looks again",
+    )
+
+
+#: What one status/fetch answer says about a post: out, failed (nothing posted),
+#: short (a video TikTok does not have every byte of: nothing posted), or processing.
+Verdict = Literal["published", "failed", "short", "processing"]
+
+
+def _verdict(data: Mapping[str, Any], video_size: int | None = None) -> Verdict:
+    """The one reading of a status/fetch answer, for the poll and for ``reconcile``.
+
+    ``video_size`` asks whether TikTok got the whole video: a post still in
+    PROCESSING_UPLOAD with fewer ``uploaded_bytes`` than that never will be
+    published (§4.2 step 4: processing starts once the upload is complete).
+    """
+    status = data.get("status")
+    if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
+        return "published"
+    if status == "FAILED":
+        return "failed"
+    received = data.get("uploaded_bytes")
+    if (
+        video_size is not None
+        and status == "PROCESSING_UPLOAD"
+        and isinstance(received, int)
+        and received < video_size
+    ):
+        return "short"
+    return "processing"
+
+
+def _public_ids(data: Mapping[str, Any]) -> list[str]:
+    found = data.get("publicaly_available_post_id")  # sic: TikTok's spelling
+    return [str(i) for i in found if i] if isinstance(found, list) else []
+
+
+async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Published:
+    """Publish ``post`` (a video or a photo post) to TikTok as the plan says."""
+    settings = _settings(ctx)
     token = ctx.credentials.require("access_token")
     if post.problems:
         raise InvalidContentError(
@@ -396,8 +490,11 @@ class _Session:
             },
         }
         self.step("creating the post")
+        # Before init: if its answer is lost, the journal still says what was sent.
+        self.ctx.remember(mode="video", video_size=plan.video_size)
         data = await self.init(VIDEO_INIT, body)
         publish_id = str(data["publish_id"])
+        self.ctx.remember(publish_id=publish_id, mode="video")
         upload_url = data.get("upload_url")
         if not isinstance(upload_url, str) or not upload_url:
             raise UnknownOutcomeError(
@@ -441,6 +538,10 @@ class _Session:
                 platform=ctx.platform,
                 name=video.name,
             )
+            if index == last:
+                # Journaled before the bytes go out: from here TikTok may have the
+                # whole video and publish it, so only its status can tell.
+                ctx.remember(uploaded=True)
             try:
                 # Safe to re-send: nothing is published before TikTok has every byte.
                 await self.api.call(
@@ -497,8 +598,11 @@ class _Session:
             "media_type": "PHOTO",
         }
         self.step("creating the photo post")
+        self.ctx.remember(mode="photo")
         data = await self.init(PHOTO_INIT, body)
-        return await self.poll(str(data["publish_id"]))
+        publish_id = str(data["publish_id"])
+        self.ctx.remember(publish_id=publish_id, mode="photo")
+        return await self.poll(publish_id)
 
     # -- shared steps ------------------------------------------------------------------
 
@@ -582,6 +686,21 @@ class _Session:
             )
         return data
 
+    async def status(self, publish_id: str) -> dict[str, Any]:
+        """One status/fetch (safe to repeat); an unreadable status is an ``UnknownOutcomeError``."""
+        try:
+            response = await self.api.call(
+                "POST", STATUS, headers=self.headers, json={"publish_id": publish_id}
+            )
+            return _data(response)
+        except PlatformError as exc:
+            raise UnknownOutcomeError(
+                PLATFORM,
+                f"TikTok started the post (publish_id {publish_id}) but its status cannot "
+                f"be read ({exc.message}); check the account before publishing again",
+                status=exc.status,
+            ) from None
+
     async def poll(
         self, publish_id: str, *, lost_last_chunk: tuple[PlatformError, ChunkPlan] | None = None
     ) -> Published:
@@ -595,29 +714,17 @@ class _Session:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ctx.poll_timeout
         while True:
-            try:
-                response = await self.api.call(
-                    "POST", STATUS, headers=self.headers, json={"publish_id": publish_id}
-                )
-                data = _data(response)
-            except PlatformError as exc:
-                raise UnknownOutcomeError(
-                    PLATFORM,
-                    f"TikTok started the post (publish_id {publish_id}) but its status cannot "
-                    f"be read ({exc.message}); check the account before publishing again",
-                    status=exc.status,
-                ) from None
+            data = await self.status(publish_id)
             status = data.get("status")
-            received = data.get("uploaded_bytes")
-            if lost_last_chunk is not None:
+            size = lost_last_chunk[1].video_size if lost_last_chunk is not None else None
+            verdict = _verdict(data, size)
+            if verdict == "short" and lost_last_chunk is not None:
                 error, plan = lost_last_chunk
-                short = isinstance(received, int) and received < plan.video_size
-                if status == "PROCESSING_UPLOAD" and short:
-                    raise _not_posted(error, publish_id, plan.total_chunk_count - 1, plan)
-                lost_last_chunk = None
-            if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
+                raise _not_posted(error, publish_id, plan.total_chunk_count - 1, plan)
+            lost_last_chunk = None
+            if verdict == "published":
                 return _published(publish_id, data, self.creator)
-            if status == "FAILED":
+            if verdict == "failed":
                 raise _failed(publish_id, data.get("fail_reason"))
             if loop.time() >= deadline:
                 raise UnknownOutcomeError(
@@ -646,8 +753,7 @@ def _not_posted(exc: PlatformError, publish_id: str, index: int, plan: ChunkPlan
 
 def _published(publish_id: str, data: Mapping[str, Any], creator: Creator) -> Published:
     """The publish_id, or the public post id and its URL once TikTok gives one."""
-    found = data.get("publicaly_available_post_id")  # sic: TikTok's spelling
-    ids = [str(i) for i in found if i] if isinstance(found, list) else []
+    ids = _public_ids(data)
     if ids:
         url = POST_URL.format(username=creator.username, id=ids[0]) if creator.username else None
         return Published(ids[0], url, (publish_id, *ids))

@@ -15,6 +15,7 @@ from crosspost.adapter import (
     MediaChoice,
     Post,
     Published,
+    Sent,
     over_size,
     public_url,
 )
@@ -167,3 +168,9 @@ class TikTokAdapter(Adapter):
         from crosspost_adapters._tiktok_api import publish
 
         return await publish(self, post, ctx)
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Ask status/fetch about the journaled publish_id (docs/reconcile.md)."""
+        from crosspost_adapters._tiktok_api import reconcile
+
+        return await reconcile(self, post, sent, ctx)

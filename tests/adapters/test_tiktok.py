@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from crosspost.adapter import Part, Post, Published
-from crosspost.api import Progress, PublishContext
+from crosspost.adapter import Part, Post, Published, Sent
+from crosspost.api import Journal, Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AuthError,
@@ -31,6 +33,7 @@ from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters._tiktok_api import chunk_plan
 from crosspost_adapters.tiktok import TikTokAdapter, TikTokSettings
+from tests.adapters.support import Crashed, RecordingJournal, crash_at
 from tests.conftest import EXAMPLE
 from tests.fakes.base import body_json
 from tests.fakes.server import serve
@@ -78,6 +81,7 @@ def run(
     progress: Progress | None = None,
     api_base: str = "http://testserver",
     client: httpx.AsyncClient | None = None,
+    journal: Journal | None = None,
     **options: Any,
 ) -> Published:
     """Publish ``post`` through the adapter, against ``fake`` in-process (or ``client``)."""
@@ -93,10 +97,48 @@ def run(
                 progress=progress or Progress(),
                 poll_interval=0,
                 poll_timeout=poll_timeout,
+                journal=journal or Journal(),
             )
             return await TikTokAdapter(config).publish(post, ctx)
 
     return asyncio.run(go())
+
+
+def reconcile(fake: FakeTikTok, post: Post, sent: Sent) -> Published | None:
+    """What a later run's ``reconcile`` finds for ``post`` on ``fake``."""
+    config = TikTokSettings(api_base="http://testserver")
+
+    async def go() -> Published | None:
+        async with httpx.AsyncClient(transport=fake.transport()) as http:
+            ctx = PublishContext(
+                client=http,
+                platform="tiktok",
+                settings=config,
+                credentials=Credentials("tiktok", environ=ENV),
+                poll_interval=0,
+            )
+            return await TikTokAdapter(config).reconcile(post, sent, ctx)
+
+    return asyncio.run(go())
+
+
+def crashed(
+    fake: FakeTikTok, post: Post, pattern: str, *, act: bool, nth: int = 1, **options: Any
+) -> RecordingJournal:
+    """Publish until the ``nth`` request matching ``pattern``, where the run dies."""
+    journal = RecordingJournal(lambda: (len(fake.calls(INIT)), len(fake.calls(PUT))))
+    client = httpx.AsyncClient(transport=crash_at(fake.transport(), pattern, act=act, nth=nth))
+    with pytest.raises(Crashed):
+        run(fake, post, client=client, journal=journal, **options)
+    return journal
+
+
+def no_secret_in(journal: RecordingJournal, fake: FakeTikTok) -> None:
+    """Neither the access token nor an upload URL's token is in any handle."""
+    text = json.dumps(journal.events)
+    assert TOKEN not in text
+    assert all(p.upload_token not in text for p in fake.posts if p.upload_token)
+    assert "upload_url" not in text and "/video/?" not in text
 
 
 def example_post() -> Post:
@@ -702,3 +744,154 @@ def test_fake_rejects_out_of_order_and_expired_uploads() -> None:
         now[0] = 3601.0
         headers["Content-Range"] = f"bytes {5 * MIB}-{size - 1}/{size}"
         assert http.put(url, content=second, headers=headers).status_code == 403
+
+
+# -- the journal and reconcile -------------------------------------------------------
+
+
+def test_video_journal_mode_before_init_publish_id_after_uploaded_before_last_chunk(
+    tmp_path: Path,
+) -> None:
+    """mode before init, sending before init reaches TikTok, the publish_id right after it,
+    and ``uploaded`` before the last chunk goes out; no token in any handle."""
+    path = video_file(tmp_path, 16 * MIB)
+    fake = FakeTikTok()
+    journal = RecordingJournal(lambda: (len(fake.calls(INIT)), len(fake.calls(PUT))))
+    run(fake, video_post(path), journal=journal, chunk_size=5 * MIB)
+    publish_id = fake.posts[0].publish_id
+    assert journal.events == [
+        ("remember", {"mode": "video", "video_size": 16 * MIB}, (0, 0)),
+        ("sending", {}, (0, 0)),
+        ("remember", {"publish_id": publish_id, "mode": "video"}, (1, 0)),
+        ("remember", {"uploaded": True}, (1, 2)),
+    ]
+    assert len(fake.calls(PUT)) == 3
+    no_secret_in(journal, fake)
+
+
+def test_photo_journal_mode_before_init_and_publish_id_after() -> None:
+    """A photo post: mode, sending before the init arrives, then the publish_id."""
+    fake = FakeTikTok()
+    fake.media.update(dict.fromkeys(PHOTOS, JPEG))
+    journal = RecordingJournal(lambda: len(fake.calls(PHOTO_INIT)))
+    run(fake, photo_post(), journal=journal)
+    assert journal.events == [
+        ("remember", {"mode": "photo"}, 0),
+        ("sending", {}, 0),
+        ("remember", {"publish_id": fake.posts[0].publish_id, "mode": "photo"}, 1),
+    ]
+    no_secret_in(journal, fake)
+
+
+def test_reconcile_finds_a_video_whose_last_chunk_landed(tmp_path: Path) -> None:
+    """The run died after the last chunk arrived: still processing is unknown, then Published."""
+    fake = FakeTikTok(processing_polls=1)
+    post = video_post(video_file(tmp_path, 1000))
+    journal = crashed(fake, post, PUT, act=True)
+    with pytest.raises(UnknownOutcomeError, match=r"still processing.*next run looks again"):
+        reconcile(fake, post, journal.sent())
+    found = reconcile(fake, post, journal.sent())
+    [posted] = fake.published
+    assert found == Published(posted.publish_id, None, (posted.publish_id,))
+    assert len(fake.calls(INIT)) == 1
+
+
+def test_reconcile_of_a_public_video_gives_its_public_id_and_url(tmp_path: Path) -> None:
+    """A public post that is out: its public id and URL, as the poll would have built them."""
+    fake = FakeTikTok(processing_polls=0)
+    post = video_post(video_file(tmp_path, 1000), privacy="PUBLIC_TO_EVERYONE")
+    journal = crashed(fake, post, PUT, act=True)
+    found = reconcile(fake, post, journal.sent())
+    [posted] = fake.published
+    assert found is not None and found.remote_id == posted.post_id
+    assert found.url == f"https://www.tiktok.com/@{fake.username}/video/{posted.post_id}"
+    assert found.ids == (posted.publish_id, posted.post_id)
+
+
+def test_reconcile_of_a_video_whose_init_answer_was_lost_is_not_published(
+    tmp_path: Path,
+) -> None:
+    """Init landed, its answer (the upload URL) was lost: TikTok never gets the bytes, None;
+    publishing again posts exactly one video."""
+    fake = FakeTikTok(processing_polls=0)
+    post = video_post(video_file(tmp_path, 1000))
+    journal = crashed(fake, post, INIT, act=True)
+    assert "publish_id" not in journal.handles()
+    assert reconcile(fake, post, journal.sent()) is None
+    assert fake.calls(STATUS) == []
+    run(fake, post)
+    assert len(fake.posts) == 2 and len(fake.published) == 1
+
+
+def test_reconcile_of_a_video_whose_last_chunk_never_went_out_is_not_published(
+    tmp_path: Path,
+) -> None:
+    """The run died before the last chunk: no ``uploaded``, so None without asking TikTok."""
+    fake = FakeTikTok()
+    post = video_post(video_file(tmp_path, 16 * MIB))
+    journal = crashed(fake, post, PUT, act=True, nth=2, chunk_size=5 * MIB)
+    assert "uploaded" not in journal.handles()
+    assert reconcile(fake, post, journal.sent()) is None
+    assert fake.calls(STATUS) == []
+    assert fake.published == []
+
+
+def test_reconcile_of_a_last_chunk_that_never_arrived_is_not_published(tmp_path: Path) -> None:
+    """``uploaded`` was journaled but the bytes never arrived: TikTok says it has fewer: None."""
+    fake = FakeTikTok(processing_polls=0)
+    post = video_post(video_file(tmp_path, 1000))
+    journal = crashed(fake, post, PUT, act=False)
+    assert journal.handles()["uploaded"] is True
+    assert reconcile(fake, post, journal.sent()) is None
+    assert len(fake.calls(STATUS)) == 1
+    assert fake.published == []
+
+
+def test_reconcile_of_a_failed_post_is_not_published(tmp_path: Path) -> None:
+    """TikTok says FAILED: nothing was posted, None."""
+    fake = FakeTikTok(processing_polls=0, fail_reason="internal")
+    post = video_post(video_file(tmp_path, 1000))
+    journal = crashed(fake, post, PUT, act=True)
+    assert reconcile(fake, post, journal.sent()) is None
+    assert fake.published == []
+
+
+def test_reconcile_when_the_status_cannot_be_read_is_unknown(tmp_path: Path) -> None:
+    """status/fetch keeps failing: UnknownOutcomeError naming the publish_id, not the token."""
+    fake = FakeTikTok(processing_polls=0)
+    post = video_post(video_file(tmp_path, 1000))
+    journal = crashed(fake, post, PUT, act=True)
+    fake.fail(STATUS, 500, times=10)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent())
+    assert fake.posts[0].publish_id in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_reconcile_of_a_photo_post_whose_init_answer_was_lost_is_unknown() -> None:
+    """Photos are fetched at init: without a publish_id nobody can tell: unknown."""
+    fake = FakeTikTok(processing_polls=0)
+    fake.media.update(dict.fromkeys(PHOTOS, JPEG))
+    post = photo_post()
+    journal = crashed(fake, post, PHOTO_INIT, act=True)
+    with pytest.raises(UnknownOutcomeError, match="TikTok app"):
+        reconcile(fake, post, journal.sent())
+
+
+def test_reconcile_finds_a_photo_post_by_its_publish_id() -> None:
+    """The run died while polling a photo post: its publish_id finds it."""
+    fake = FakeTikTok(processing_polls=0)
+    fake.media.update(dict.fromkeys(PHOTOS, JPEG))
+    post = photo_post()
+    journal = crashed(fake, post, STATUS, act=False)
+    found = reconcile(fake, post, journal.sent())
+    [posted] = fake.published
+    assert found is not None and found.remote_id == posted.publish_id
+
+
+def test_reconcile_without_any_handle_of_a_video_is_not_published(tmp_path: Path) -> None:
+    """Nothing journaled at all (mode from the post): a video cannot be out; no request."""
+    fake = FakeTikTok()
+    sent = Sent(datetime.now(UTC), {})
+    assert reconcile(fake, video_post(video_file(tmp_path, 1000)), sent) is None
+    assert fake.requests == []
