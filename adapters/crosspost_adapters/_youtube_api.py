@@ -17,6 +17,12 @@ Source: platform-apis.md §5 (YouTube Data API v3).
 
 There is no idempotency key (§5.5): the session is the safety net. The video only exists
 once its last byte arrives, and the session can always be asked whether that happened.
+The journal therefore gets the session URI (``session``, with the file's ``size``) as soon
+as it exists, and ``sending`` (``final_sent``) just before the final chunk, the one step
+that creates the video; ``reconcile`` asks the session with the same probe and the same
+reading of its answer (``_state``) as a lost answer in the run itself (docs/reconcile.md).
+The session URI carries an ``upload_id`` that lets anyone holding it finish the upload:
+it is registered with ``crosspost.redaction`` so that no message ever shows it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from crosspost import redaction
-from crosspost.adapter import Post, Published
+from crosspost.adapter import Post, Published, Sent
 from crosspost.api import (
     SAFE_ATTEMPTS,
     Api,
@@ -137,11 +143,82 @@ async def publish(adapter: YouTubeAdapter, post: Post, ctx: PublishContext) -> P
                 ctx.platform,
                 "YouTube: the upload session expired twice; nothing was published; try again later",
             ) from None
-    video_id = resource.get("id") if isinstance(resource, dict) else None
+    return _published(ctx.platform, resource)
+
+
+async def reconcile(
+    adapter: YouTubeAdapter, post: Post, sent: Sent, ctx: PublishContext
+) -> Published | None:
+    """Ask the journaled upload session whether the upload completed (docs/reconcile.md).
+
+    No session: no byte was sent, so no video exists. 200/201: the video. 308: the
+    upload is incomplete, and a video exists only once every byte arrived. 404/410:
+    the session is gone; if the final chunk was sent it may have completed first,
+    which only the channel can tell, else nothing was created.
+    """
+    handles = sent.handles
+    location = handles.get("session")
+    if not isinstance(location, str) or not location:
+        return None
+    _keep_secret(location)
+    total = handles.get("size")
+    if not isinstance(total, int) or isinstance(total, bool) or total <= 0:
+        video = next((m for m in post.media if m.is_video and m.path is not None), None)
+        if video is None or video.path is None:
+            raise UnknownOutcomeError(
+                ctx.platform,
+                "YouTube: the journal has an upload session but not the video's size, and "
+                "the video file is not here to measure: check the channel's videos in "
+                "YouTube Studio",
+            )
+        total = file_size(video.path)
+    api = ctx.api(classify)
+    token = _Token(
+        api,
+        ctx.credentials.require("client_id"),
+        ctx.credentials.require("client_secret"),
+        ctx.credentials.require("refresh_token"),
+    )
+    ctx.progress.step(ctx.platform, "asking the upload session")
+    try:
+        await token.refresh()
+        state = _state(await _probe(api, token, api.url(location), total))
+    except PlatformError as exc:
+        raise UnknownOutcomeError(
+            ctx.platform,
+            redact(
+                f"YouTube: the upload session cannot be asked whether the upload completed "
+                f"({exc.message}); the next run asks again"
+            ),
+            status=exc.status,
+        ) from None
+    if state.video is not None:
+        return _published(ctx.platform, state.video)
+    if state.gone:
+        if handles.get("final_sent") is True:
+            raise UnknownOutcomeError(
+                ctx.platform,
+                "YouTube: the upload session is gone, and the last part of the video was sent "
+                "before it went, so the upload may have completed: check the channel's videos "
+                "in YouTube Studio, then record what you find",
+            )
+        return None
+    return None
+
+
+def _keep_secret(location: str) -> None:
+    """Register the session's ``upload_id`` (the whole URI without one) for redaction."""
+    upload_id = str(httpx.URL(location).params.get("upload_id") or "")
+    redaction.register(upload_id or location)
+
+
+def _published(platform: str, resource: dict[str, Any]) -> Published:
+    """The video YouTube created, from its resource."""
+    video_id = resource.get("id")
     if not isinstance(video_id, str) or not video_id:
         # The upload completed (200/201) but without an id we cannot say where it is.
         raise UnknownOutcomeError(
-            ctx.platform,
+            platform,
             "YouTube accepted the upload but its answer has no video id; check the channel's "
             "videos in YouTube Studio before publishing again",
         )
@@ -261,7 +338,10 @@ class _Upload:
     async def run(self) -> dict[str, Any]:
         """Start a session and send the file; the video resource YouTube created."""
         self.final_sent = False
-        self.session = await self._start()
+        location = await self._start()
+        self.session = self.api.url(location)
+        # The URI as YouTube gave it (rebased again when used): what a later run asks.
+        self.ctx.remember(session=location, size=self.total, final_sent=False)
         self.ctx.progress.upload_started(self.ctx.platform, self.name, self.total)
         offset = 0  # the next byte the server wants, always as the server last said
         stalls = 0
@@ -288,11 +368,10 @@ class _Upload:
                 raise
             probe = False
             refreshed = False
-            status = response.status_code
-            if status in (200, 201):
-                resource = json_body(response)
-                return resource if isinstance(resource, dict) else {}
-            if status == 404:
+            state = _state(response)
+            if state.video is not None:
+                return state.video
+            if state.gone:
                 if self.final_sent:
                     # Gone after the last byte went out: it may have completed first.
                     raise self._unknown(None)
@@ -301,7 +380,7 @@ class _Upload:
             # upload is not complete, so whatever happened to a final chunk sent
             # earlier, it did not create the video.
             self.final_sent = False
-            received = _received(response)
+            received = state.received
             if received > self.total:
                 raise TransientError(
                     self.ctx.platform,
@@ -321,7 +400,7 @@ class _Upload:
             offset = received
 
     async def _start(self) -> str:
-        """Open a session; its URI, pointed at ``api_base``."""
+        """Open a session; its URI as YouTube gave it (registered for redaction)."""
         body = json.dumps(self.metadata, ensure_ascii=False).encode("utf-8")
         url = (
             f"{UPLOAD_URL}?uploadType=resumable&part=snippet,status"
@@ -339,7 +418,7 @@ class _Upload:
                 "X-Upload-Content-Type": self.mime,
             },
         )
-        location = response.headers.get("location")
+        location = str(response.headers.get("location") or "")
         if not location:
             raise TransientError(
                 self.ctx.platform,
@@ -347,7 +426,8 @@ class _Upload:
                 "nothing was published; try again",
                 status=response.status_code,
             )
-        return self.api.url(location)
+        _keep_secret(location)
+        return location
 
     async def _send(self, offset: int) -> httpx.Response:
         """Send the chunk starting at ``offset``; 308, 200/201 or 404 come back."""
@@ -357,6 +437,8 @@ class _Upload:
             # It is still sent with ``call``, not ``create``: if its answer is lost, the
             # probe asks the session whether the upload completed (201 + the video) or
             # not (308), so the outcome is known and the video is never made twice.
+            # The journal records it first, so a run that dies now is reconciled.
+            self.ctx.sending(final_sent=True)
             self.final_sent = True
         chunk = file_chunks(
             self.path,
@@ -369,7 +451,7 @@ class _Upload:
         return await self.api.call(
             "PUT",
             self.session,
-            ok=(200, 201, 308, 404),
+            ok=(200, 201, 308, *GONE),
             content=_once(chunk),
             rebased=True,
             headers={
@@ -382,18 +464,7 @@ class _Upload:
 
     async def _probe(self) -> httpx.Response:
         """Ask the session what it received (safe: it sends no bytes)."""
-        return await self.api.call(
-            "PUT",
-            self.session,
-            ok=(200, 201, 308, 404),
-            content=lambda: b"",
-            rebased=True,
-            headers={
-                **self.token.header,
-                "Content-Length": "0",
-                "Content-Range": f"bytes */{self.total}",
-            },
-        )
+        return await _probe(self.api, self.token, self.session, self.total)
 
     def _unknown(self, cause: PlatformError | None) -> UnknownOutcomeError:
         why = f" ({cause.message})" if cause is not None else " (the session is gone)"
@@ -403,9 +474,52 @@ class _Upload:
                 f"YouTube: the last part of {self.name} was sent but its answer was lost, and "
                 f"asking the upload session failed too{why}; the video may or may not have "
                 "been published: check the channel's videos in YouTube Studio before "
-                f"publishing again (upload session: {self.session})"
+                "publishing again"
             ),
         )
+
+
+#: Answers of a session that no longer exists: 404 (expired, §5.2 step 4), 410 (gone).
+GONE = (404, 410)
+
+
+async def _probe(api: Api, token: _Token, session: str, total: int) -> httpx.Response:
+    """``PUT <session>`` with ``Content-Range: bytes */total``: what the session holds.
+
+    Safe to repeat: it sends no bytes. ``session`` is already pointed at ``api_base``.
+    """
+    return await api.call(
+        "PUT",
+        session,
+        ok=(200, 201, 308, *GONE),
+        content=lambda: b"",
+        rebased=True,
+        headers={
+            **token.header,
+            "Content-Length": "0",
+            "Content-Range": f"bytes */{total}",
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What a session's answer says: the video it created, the bytes it holds, or gone."""
+
+    video: dict[str, Any] | None = None
+    received: int = 0
+    gone: bool = False
+
+
+def _state(response: httpx.Response) -> _State:
+    """The one reading of a session's answer (a chunk's or a probe's), for run and reconcile."""
+    status = response.status_code
+    if status in (200, 201):
+        resource = json_body(response)
+        return _State(video=resource if isinstance(resource, dict) else {})
+    if status in GONE:
+        return _State(gone=True)
+    return _State(received=_received(response))
 
 
 def _received(response: httpx.Response) -> int:

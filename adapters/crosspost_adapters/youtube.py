@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from crosspost import hashtags
-from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published
+from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, Sent
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
 from crosspost.models import Overrides
@@ -153,3 +153,9 @@ class YouTubeAdapter(Adapter):
         from crosspost_adapters._youtube_api import publish
 
         return await publish(self, post, ctx)
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Probe the journaled upload session: the video, not there, or gone (unknown)."""
+        from crosspost_adapters._youtube_api import reconcile
+
+        return await reconcile(self, post, sent, ctx)

@@ -6,8 +6,10 @@ import asyncio
 import dataclasses
 import functools
 import hashlib
+import json
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,8 @@ import httpx
 import pydantic
 import pytest
 
-from crosspost.adapter import Part, Post, Published
-from crosspost.api import Progress, PublishContext
+from crosspost.adapter import Part, Post, Published, Sent
+from crosspost.api import Journal, Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AuthError,
@@ -29,8 +31,9 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile
 from crosspost.planning import plan_file
+from crosspost.redaction import redact
 from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
-from tests.adapters.support import Recorder
+from tests.adapters.support import Crashed, Recorder, RecordingJournal, crash_at
 from tests.conftest import EXAMPLE
 from tests.fakes.base import body_json, form
 from tests.fakes.server import serve
@@ -82,6 +85,7 @@ async def _publish(
     env: dict[str, str] | None = None,
     progress: Progress | None = None,
     api_base: str = "http://testserver",
+    journal: Journal | None = None,
     **settings: Any,
 ) -> Published:
     values = {"api_base": api_base, "chunk_size": CHUNK, **settings}
@@ -94,6 +98,7 @@ async def _publish(
             credentials=Credentials("youtube", environ=ENV if env is None else env),
             progress=progress or Progress(),
             poll_interval=0,
+            journal=journal or Journal(),
         )
         return await YouTubeAdapter(config).publish(post, ctx)
 
@@ -101,6 +106,47 @@ async def _publish(
 def publish(fake: FakeYouTube, post: Post, **kwargs: Any) -> Published:
     """Publish ``post`` through ``fake`` in-process."""
     return asyncio.run(_publish(post, fake.transport(), **kwargs))
+
+
+def reconcile(
+    fake: FakeYouTube, post: Post, sent: Sent, progress: Progress | None = None
+) -> Published | None:
+    """What a later run's ``reconcile`` finds for ``post`` on ``fake``."""
+    config = YouTubeSettings(api_base="http://testserver", chunk_size=CHUNK)
+
+    async def go() -> Published | None:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = PublishContext(
+                client=client,
+                platform="youtube",
+                settings=config,
+                credentials=Credentials("youtube", environ=ENV),
+                progress=progress or Progress(),
+                poll_interval=0,
+            )
+            return await YouTubeAdapter(config).reconcile(post, sent, ctx)
+
+    return asyncio.run(go())
+
+
+def final_chunks(fake: FakeYouTube) -> int:
+    """How many chunks ending at the file's last byte reached the fake (probes not counted)."""
+    count = 0
+    for content_range in ranges(fake):
+        span, total = content_range.removeprefix("bytes ").split("/")
+        if span != "*" and int(span.split("-")[1]) + 1 == int(total):
+            count += 1
+    return count
+
+
+def crashed(fake: FakeYouTube, post: Post, *, act: bool, nth: int) -> RecordingJournal:
+    """Publish until the ``nth`` upload PUT, where the run dies (after it landed, with ``act``)."""
+    journal = RecordingJournal(lambda: final_chunks(fake))
+    with pytest.raises(Crashed):
+        asyncio.run(
+            _publish(post, crash_at(fake.transport(), UPLOAD, act=act, nth=nth), journal=journal)
+        )
+    return journal
 
 
 def wrapped(fake: FakeYouTube, hook: Callable[[httpx.Request, httpx.Response], None]) -> Any:
@@ -481,7 +527,8 @@ def test_final_chunk_and_probe_failing_is_unknown_outcome(tmp_path: Path) -> Non
     with pytest.raises(UnknownOutcomeError) as caught:
         publish(fake, post_with(video))
     message = str(caught.value)
-    assert fake.session.upload_id in message
+    # The session URI's upload_id lets anyone finish the upload: never shown.
+    assert fake.session.upload_id not in message
     assert "YouTube Studio" in message
     assert "ya29." not in message
     assert len(fake.videos) == 1  # it did land: hence "unknown", never a resend
@@ -551,6 +598,114 @@ def test_no_raw_httpx_exception_mid_upload(tmp_path: Path) -> None:
     with pytest.raises(PlatformError):
         publish(fake, post_with(make_video(tmp_path, 3 * CHUNK)))
     assert fake.videos == []
+
+
+# -- the journal and reconcile ------------------------------------------------
+
+
+def test_session_journaled_then_sending_right_before_the_final_chunk(tmp_path: Path) -> None:
+    """The session (and size) once it exists; ``sending`` before the final chunk arrives;
+    no token or secret in any handle."""
+    fake = FakeYouTube()
+    total = 3 * CHUNK
+    journal = RecordingJournal(lambda: final_chunks(fake))
+    asyncio.run(_publish(post_with(make_video(tmp_path, total)), fake.transport(), journal=journal))
+    [(kind, handles, seen), sending] = journal.events
+    assert (kind, seen) == ("remember", 0)
+    assert handles["size"] == total and handles["final_sent"] is False
+    assert f"upload_id={fake.session.upload_id}" in handles["session"]
+    assert sending == ("sending", {"final_sent": True}, 0)
+    assert final_chunks(fake) == 1
+    text = json.dumps(journal.events)
+    for secret in [*fake.tokens, fake.client_secret, fake.refresh_token]:
+        assert secret not in text
+
+
+def test_session_upload_id_is_never_shown(tmp_path: Path) -> None:
+    """The session URI is a capability: redaction masks its upload_id; no step names it."""
+    fake = FakeYouTube()
+    journal = RecordingJournal()
+    progress = Recorder()
+    asyncio.run(
+        _publish(
+            post_with(make_video(tmp_path, 1000)),
+            fake.transport(),
+            journal=journal,
+            progress=progress,
+        )
+    )
+    session = journal.handles()["session"]
+    assert fake.session.upload_id not in redact(f"upload at {session} failed")
+    assert not any(fake.session.upload_id in step for step in progress.steps)
+
+
+def test_reconcile_finds_the_video_when_the_final_chunk_landed(tmp_path: Path) -> None:
+    """The run died after the final chunk landed: the session's 201 gives the one video."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 3 * CHUNK))
+    journal = crashed(fake, post, act=True, nth=3)
+    [video] = fake.videos
+    found = reconcile(fake, post, journal.sent())
+    assert found == Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}")
+    assert ranges(fake)[-1] == f"bytes */{3 * CHUNK}"
+    assert len(fake.videos) == 1
+
+
+def test_reconcile_of_an_incomplete_upload_is_not_published(tmp_path: Path) -> None:
+    """The final chunk never arrived: the session answers 308, so None; publishing again
+    makes exactly one video."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 3 * CHUNK))
+    journal = crashed(fake, post, act=False, nth=3)
+    assert journal.handles()["final_sent"] is True
+    assert reconcile(fake, post, journal.sent()) is None
+    assert fake.videos == []
+    publish(fake, post)
+    assert len(fake.videos) == 1
+
+
+def test_reconcile_without_a_session_is_not_published(tmp_path: Path) -> None:
+    """No session handle: no byte was sent, so no video; nothing is asked."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 1000))
+    assert reconcile(fake, post, Sent(datetime.now(UTC), {})) is None
+    assert fake.requests == []
+
+
+def test_reconcile_of_a_session_gone_after_the_final_chunk_is_unknown(tmp_path: Path) -> None:
+    """The session expired after the final chunk went out: only the channel can tell."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 3 * CHUNK))
+    journal = crashed(fake, post, act=True, nth=3)
+    fake.expire_session()
+    with pytest.raises(UnknownOutcomeError, match="YouTube Studio") as caught:
+        reconcile(fake, post, journal.sent())
+    assert fake.session.upload_id not in str(caught.value)
+
+
+def test_reconcile_of_a_session_gone_before_the_final_chunk_is_not_published(
+    tmp_path: Path,
+) -> None:
+    """The session expired and the final chunk never went out: no video was made: None."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 3 * CHUNK))
+    journal = crashed(fake, post, act=True, nth=2)
+    assert journal.handles()["final_sent"] is False
+    fake.expire_session()
+    assert reconcile(fake, post, Sent(datetime.now(UTC), journal.handles())) is None
+
+
+def test_reconcile_when_the_session_cannot_be_asked_is_unknown(tmp_path: Path) -> None:
+    """The probe keeps failing: UnknownOutcomeError, without the upload_id or any secret."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 3 * CHUNK))
+    journal = crashed(fake, post, act=True, nth=3)
+    fake.fail(UPLOAD, 503, times=50)
+    with pytest.raises(UnknownOutcomeError, match="cannot be asked") as caught:
+        reconcile(fake, post, journal.sent())
+    message = str(caught.value)
+    assert fake.session.upload_id not in message
+    assert fake.refresh_token not in message and "ya29." not in message
 
 
 # -- over real loopback HTTP --------------------------------------------------
