@@ -25,3 +25,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("NO_COLOR", "1")
     with stamina.set_testing(True, attempts=4, cap=True):
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``crash`` marker: the crash harness (``pytest -m crash``)."""
+    config.addinivalue_line(
+        "markers",
+        "crash: the crash harness (kills crosspost at every request; tests/test_crash.py)",
+    )

@@ -10,12 +10,14 @@ platform's real error shapes.
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -43,6 +45,8 @@ class FakePlatform:
     """Base of the fake platforms: subclasses register routes with ``route``."""
 
     name = "fake"
+    #: Set by ``World`` on the platform fakes: counts requests, kills the client (crash tests).
+    gate: Tripwire | None = None
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
@@ -197,3 +201,103 @@ def multipart(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]]
         else:
             fields[str(name)] = payload.decode("utf-8")
     return fields, files
+
+
+#: What the server does with one request: drop it unanswered without acting, serve
+#: it, or serve it for real and then kill the client before the answer goes out.
+Verdict = Literal["drop", "serve", "serve-then-kill"]
+
+
+class Tripwire:
+    """A request counter shared by every platform fake of a ``World``, and a kill switch.
+
+    Every request that reaches a platform fake's server counts (the media host does
+    not). Armed with ``arm(k, ...)``, the k-th request signals the client process:
+    with SIGKILL either before the fake acts (``act=False``: nothing happened) or
+    after it acted and before the answer is sent (``act=True``: the post exists but
+    the client never hears). Once a SIGKILL fired, later requests are dropped
+    unanswered, as a dead process sends nothing more. SIGINT and SIGTERM are sent
+    when request k arrives and everything is served as usual: the process goes on
+    and must stop by itself.
+
+    The process id comes from ``watch(pid)``, called by the test right after it
+    starts the process; a kill waits (up to ``PID_WAIT`` seconds) for it.
+    """
+
+    PID_WAIT = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid_known = threading.Event()
+        self._pid: int | None = None
+        self.count = 0
+        #: Requests that matched ``match`` (all of them when it is None).
+        self.matched = 0
+        self.match: str | None = None
+        self.at: int | None = None
+        self.act = False
+        self.signal = signal.SIGKILL
+        #: ``METHOD /path`` of the request that fired the signal, once it fired.
+        self.fired: str | None = None
+        #: Why a signal could not be sent (no pid in time), for the test to report.
+        self.error: str | None = None
+
+    def arm(
+        self,
+        k: int,
+        *,
+        act: bool = False,
+        sig: signal.Signals = signal.SIGKILL,
+        match: str | None = None,
+    ) -> None:
+        """Signal the process at the k-th request counted from now (1-based); with
+        ``match``, at the k-th request whose ``METHOD /path`` matches that regex."""
+        with self._lock:
+            self.count = self.matched = 0
+            self.at, self.act, self.signal, self.match = k, act, sig, match
+            self.fired = self.error = None
+
+    def watch(self, pid: int) -> None:
+        """The process to signal."""
+        self._pid = pid
+        self._pid_known.set()
+
+    def disarm(self) -> None:
+        """Stop signalling and dropping; the count restarts at zero."""
+        with self._lock:
+            self.count = self.matched = 0
+            self.at = self.match = None
+            self.fired = None
+            self._pid = None
+            self._pid_known.clear()
+
+    def before(self, request: httpx.Request) -> Verdict:
+        """Count ``request`` as it arrives; say what the server should do with it."""
+        with self._lock:
+            self.count += 1
+            if self.fired is not None:
+                return "drop" if self.signal == signal.SIGKILL else "serve"
+            key = f"{request.method} {request.url.path}"
+            if self.match is None or re.search(self.match, key):
+                self.matched += 1
+            else:
+                return "serve"
+            if self.matched != self.at:
+                return "serve"
+            self.fired = f"{request.method} {request.url.path}"
+            verdict: Verdict = "serve"
+            if self.signal == signal.SIGKILL:
+                verdict = "serve-then-kill" if self.act else "drop"
+        if verdict != "serve-then-kill":
+            self.kill()
+        return verdict
+
+    def kill(self) -> None:
+        """Send the armed signal to the watched process (waiting a little for its pid)."""
+        if not self._pid_known.wait(self.PID_WAIT) or self._pid is None:
+            self.error = f"no process id within {self.PID_WAIT:g} s; nothing was signalled"
+            return
+        try:
+            os.kill(self._pid, self.signal)
+        except ProcessLookupError:  # it already ended
+            self.error = "the process had already ended when the signal was due"

@@ -2,7 +2,9 @@
 
 One ``ThreadingHTTPServer`` per fake on 127.0.0.1 and a free port; requests are
 turned into ``httpx.Request`` objects and answered by the same fake object the
-in-process tests use. A dropped-connection fault really closes the socket.
+in-process tests use. A dropped-connection fault really closes the socket. A fake
+with a ``gate`` (``Tripwire``) has each request counted, and may have the client
+killed before the fake acts or before its answer is sent (crash tests).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from tests.fakes.base import Dropped, FakePlatform
+
+#: Seconds between the server loop's checks for shutdown (the standard library's is 0.5).
+SHUTDOWN_POLL = 0.02
 
 
 def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
@@ -37,11 +42,19 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
                 headers=[(k, v) for k, v in self.headers.items()],
                 content=body,
             )
+            verdict = fake.gate.before(request) if fake.gate is not None else "serve"
+            if verdict == "drop":  # the client was killed before the platform acted
+                self._hang_up()
+                return
             try:
                 response = fake(request)
             except Dropped:
                 self.close_connection = True
                 self.connection.close()
+                return
+            if verdict == "serve-then-kill" and fake.gate is not None:
+                fake.gate.kill()  # the platform acted; the client dies before it hears
+                self._hang_up()
                 return
             data = response.read()
             try:
@@ -55,6 +68,16 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (a timeout test)
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (ConnectionResetError, BrokenPipeError):  # the client died (crash tests)
+                self.close_connection = True
+
+        def _hang_up(self) -> None:
+            self.close_connection = True
+            self.connection.close()
 
         def _read_chunked(self) -> bytes:
             chunks = []
@@ -78,7 +101,9 @@ def serve(fake: FakePlatform) -> Iterator[str]:
     server.daemon_threads = True
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     fake.base_url = origin
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits up to one poll, and a crash sweep starts and stops
+    # hundreds of servers.
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL,), daemon=True)
     thread.start()
     try:
         yield origin

@@ -7,6 +7,7 @@ crosspost itself.
 
 from __future__ import annotations
 
+import signal
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import tomli_w
 
-from tests.fakes.base import FakePlatform
+from tests.fakes.base import FakePlatform, Tripwire
 from tests.fakes.facebook import FakeFacebook
 from tests.fakes.instagram import FakeInstagram
 from tests.fakes.server import serve
@@ -56,6 +57,10 @@ class World:
         self.twitter = FakeTwitter()
         self.media = MediaHost(folder)
         self.origins: dict[str, str] = {}
+        #: Counts every request to a platform fake (not the media host); kills on demand.
+        self.tripwire = Tripwire()
+        for fake in self.fakes.values():
+            fake.gate = self.tripwire
 
     @property
     def fakes(self) -> dict[str, FakePlatform]:
@@ -67,6 +72,37 @@ class World:
             "youtube": self.youtube,
             "twitter": self.twitter,
         }
+
+    @property
+    def requests_seen(self) -> int:
+        """Platform requests since the world started (or since the last arm/disarm)."""
+        return self.tripwire.count
+
+    def kill_at(
+        self,
+        k: int,
+        *,
+        act: bool,
+        sig: signal.Signals = signal.SIGKILL,
+        match: str | None = None,
+    ) -> None:
+        """Signal the watched process when the k-th platform request arrives.
+
+        SIGKILL with ``act=False``: before the fake acts on it; with ``act=True``: after
+        the fake acted, before its answer is sent. Other signals are sent as request k
+        arrives, and every request is served as usual. With ``match`` (a regex over
+        ``METHOD /path``), k counts only the matching requests. Call ``watch(pid)`` once
+        the process has started; ``k`` counts from now.
+        """
+        self.tripwire.arm(k, act=act, sig=sig, match=match)
+
+    def watch(self, pid: int) -> None:
+        """The process ``kill_at`` signals."""
+        self.tripwire.watch(pid)
+
+    def disarm(self) -> None:
+        """No more signals nor dropped requests (after the signalled process ended)."""
+        self.tripwire.disarm()
 
     @contextmanager
     def serving(self) -> Iterator[World]:

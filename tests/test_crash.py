@@ -1,0 +1,156 @@
+"""The crash harness (issue #6): kill `crosspost publish` anywhere; a rerun publishes exactly once.
+
+`crosspost publish --now` runs as a real process against the five fakes on
+loopback. A clean run counts N, the platform requests of a full publish of the
+example. Then for every k in 1..N the process is SIGKILLed at the k-th request,
+either before the fake acts on it or after it acted and before the answer goes
+out (the post exists, the client never hears). A rerun without flags (again
+while it exits 3, a couple of times) must leave every platform with exactly one
+post and say so: zero duplicates, zero silent losses. SIGINT and SIGTERM must
+stop a run cleanly; overlapping runs of the same announcement must not post twice.
+
+Select these tests with ``-m crash``; they also run in the default suite.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.crash import (
+    PLATFORMS,
+    STOPPED,
+    Outcome,
+    Setup,
+    crash_world,
+    exactly_once,
+    finish,
+)
+from tests.fakes.world import World
+
+pytestmark = pytest.mark.crash
+
+#: Crash points run side by side: each is mostly a process waiting on loopback I/O.
+WORKERS = 3
+
+#: Where SIGINT/SIGTERM arrive: the first request, the first upload, the first create.
+SIGNAL_POINTS = {
+    "early": None,
+    "during-uploads": r"POST /2/media/upload$|PUT /upload/youtube/|PUT /video/$",
+    "around-creates": r"POST /2/tweets$|/media_publish$|POST /v[\d.]+/\d+/photos$",
+}
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """A crash world (see ``crash_world``), serving on loopback for the test."""
+    w = crash_world()
+    with w.serving():
+        yield w
+
+
+@pytest.fixture(scope="module")
+def full_publish(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """N: the platform requests of a clean five-platform publish of the example."""
+    world = crash_world()
+    with world.serving():
+        setup = Setup(world, tmp_path_factory.mktemp("clean"))
+        outcome = setup.publish("--json")
+        total = world.requests_seen
+        wrong = exactly_once(world, outcome)
+    assert not wrong, f"the clean run did not publish everything once: {wrong}; {outcome}"
+    return total
+
+
+def test_clean_run_publishes_all_five_once(full_publish: int) -> None:
+    """Without a crash, one publish posts to all five with at least one request each."""
+    assert full_publish >= len(PLATFORMS)
+
+
+def test_tripwire_kills_before_or_after_the_platform_acts(world: World, tmp_path: Path) -> None:
+    """The harness itself: act=False kills before the tweet exists, act=True after it does."""
+    before = Setup(world, tmp_path / "before").crash(1, act=False, match=r"POST /2/tweets$")
+    assert before.code == -signal.SIGKILL and before.signalled == "POST /2/tweets"
+    assert world.twitter.tweets == [] and world.twitter.calls(r"POST /2/tweets$") == []
+    after = Setup(world, tmp_path / "after").crash(1, act=True, match=r"POST /2/tweets$")
+    assert after.code == -signal.SIGKILL and after.signalled == "POST /2/tweets"
+    assert len(world.twitter.tweets) == 1
+
+
+def _kill_point(k: int, act: bool, folder: Path) -> tuple[Outcome, list[Outcome], list[str]]:
+    """Kill at request k in a fresh world, settle with reruns; what went wrong, if anything."""
+    world = crash_world()
+    with world.serving():
+        setup = Setup(world, folder)
+        crashed = setup.crash(k, act=act)
+        runs = setup.settle()
+        wrong = exactly_once(world, runs[-1])
+    final = runs[-1]
+    where = f"k={k:>2} act={act!s:<5} at {crashed.signalled or '-'}"
+    problems = []
+    if crashed.code != -signal.SIGKILL:
+        problems.append(f"{where}: not killed (exit {crashed.code}): {crashed.last_line!r}")
+    problems += [
+        f"{where}: {name}: {posts} post(s), told {status!r}, exit {final.code} after "
+        f"{len(runs)} rerun(s): {final.said(name)!r}"
+        for name, posts, status in wrong
+    ]
+    if any("Traceback" in run.stderr for run in runs):
+        problems.append(f"{where}: a rerun printed a traceback: {final.last_line!r}")
+    return crashed, runs, problems
+
+
+@pytest.mark.parametrize("act", [False, True], ids=["before-acting", "after-acting"])
+def test_sigkill_at_every_request_then_rerun_publishes_each_platform_once(
+    act: bool, full_publish: int, tmp_path: Path
+) -> None:
+    """SIGKILL at each k of N (before the fake acts, or after with the answer lost); a rerun
+    without flags ends with one post per platform, exit 0, every platform told published."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        points = list(
+            pool.map(lambda k: _kill_point(k, act, tmp_path / f"k{k}"), range(1, full_publish + 1))
+        )
+    failures = [line for _, _, problems in points for line in problems]
+    assert not failures, (
+        f"{len(failures)} problem(s) over {full_publish} kill points (act={act}):\n"
+        + "\n".join(failures)
+    )
+
+
+@pytest.mark.parametrize("where", list(SIGNAL_POINTS))
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_cleanly_and_rerun_publishes_each_platform_once(
+    world: World, tmp_path: Path, sig: signal.Signals, where: str
+) -> None:
+    """SIGINT/SIGTERM mid-run: the process stops by itself (exit 1 or 3, no traceback), says
+    what happened per platform; a rerun ends with every platform published exactly once."""
+    setup = Setup(world, tmp_path)
+    stopped = setup.crash(1, act=False, sig=sig, match=SIGNAL_POINTS[where])
+    assert stopped.signalled is not None, "the signal was never sent"
+    said = stopped.stdout + stopped.stderr
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    everything = set(stopped.statuses.values()) == {"published"}
+    assert stopped.code in (1, 3) or (stopped.code == 0 and everything), (stopped.code, said)
+    assert set(stopped.statuses) == set(PLATFORMS), f"not every platform reported: {said}"
+    assert STOPPED.search(said), f"the output does not say the run was stopped: {said}"
+    runs = setup.settle()
+    assert exactly_once(world, runs[-1]) == [], runs
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_overlapping_publishes_post_each_platform_once(
+    world: World, tmp_path: Path, count: int
+) -> None:
+    """Two or three publishes of one announcement at once: one post per platform overall,
+    and every process ends saying all five are published (exit 0)."""
+    setup = Setup(world, tmp_path)
+    outcomes = [finish(p) for p in [setup.start("--json") for _ in range(count)]]
+    for outcome in outcomes:
+        assert "Traceback" not in outcome.stderr, outcome.stderr
+        assert outcome.code == 0, outcome
+        assert outcome.statuses == dict.fromkeys(PLATFORMS, "published"), outcome
+    assert exactly_once(world, outcomes[-1]) == []
