@@ -27,16 +27,23 @@ the session step. The guide wants a *user* token for uploads; the optional
 The token travels in the ``Authorization`` header, never in a URL. Facebook has
 no idempotency key: only the create is ever left un-repeated, and a duplicate is
 refused by Facebook itself (code 506), which we report as such.
+
+What finds a post whose answer was lost is its exact text: the journal keeps
+``kind``, ``message`` and the photo ids before the create, and the post or video
+id once Facebook answers; ``reconcile`` reads the Page's feed (a video: the
+Page's videos) on the next run (docs/reconcile.md, "Facebook").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from crosspost.adapter import Post, Published
+from crosspost.adapter import Post, Published, Sent
 from crosspost.api import Api, PublishContext, file_chunks, file_size, json_body
 from crosspost.errors import (
     AuthError,
@@ -141,15 +148,7 @@ classify = classifier(
 
 async def publish(adapter: FacebookAdapter, post: Post, ctx: PublishContext) -> Published:
     """Publish ``post`` on the Page: a feed post, a photo post, or a video."""
-    from crosspost_adapters.facebook import FacebookSettings
-
-    settings = ctx.settings
-    assert isinstance(settings, FacebookSettings)
-    if not settings.page_id:
-        raise ConfigError(
-            "[platforms.facebook] page_id is not set in the config: add the id of the Facebook "
-            "Page to post to (Page settings → About → Page ID)"
-        )
+    settings = _settings(ctx)
     token = ctx.credentials.require("page_token")
     images = [m for m in post.media if m.is_image]
     videos = [m for m in post.media if m.is_video]
@@ -163,6 +162,19 @@ async def publish(adapter: FacebookAdapter, post: Post, ctx: PublishContext) -> 
     return await _feed(api, ctx, settings, post, token, [])
 
 
+def _settings(ctx: PublishContext) -> FacebookSettings:
+    from crosspost_adapters.facebook import FacebookSettings
+
+    settings = ctx.settings
+    assert isinstance(settings, FacebookSettings)
+    if not settings.page_id:
+        raise ConfigError(
+            "[platforms.facebook] page_id is not set in the config: add the id of the Facebook "
+            "Page to post to (Page settings → About → Page ID)"
+        )
+    return settings
+
+
 def _url(settings: FacebookSettings, *path: str, host: str = GRAPH) -> str:
     return graph_url(host, settings.graph_version, *path)
 
@@ -170,6 +182,10 @@ def _url(settings: FacebookSettings, *path: str, host: str = GRAPH) -> str:
 def _post_url(post_id: str) -> str:
     """The public address of a Page post: facebook.com resolves ``<page>_<post>`` ids."""
     return f"https://www.facebook.com/{post_id}"
+
+
+def _video_url(settings: FacebookSettings, video_id: str) -> str:
+    return f"https://www.facebook.com/{settings.page_id}/videos/{video_id}"
 
 
 def _id(response: httpx.Response, key: str = "id") -> str:
@@ -201,77 +217,262 @@ async def _feed(
     if photo_ids:
         payload["attached_media"] = [{"media_fbid": pid} for pid in photo_ids]
     ctx.progress.step(ctx.platform, "creating post")
+    wanted = _Wanted("feed", post.text, tuple(photo_ids))
     response = await _create(
-        api, ctx, settings, post, token, _url(settings, settings.page_id, "feed"), json=payload
+        api, ctx, settings, wanted, token, _url(settings, settings.page_id, "feed"), json=payload
     )
-    if isinstance(response, str):  # the answer was lost; the post was found on the feed
-        return Published(response, _post_url(response), (response, *photo_ids))
+    if isinstance(response, Published):  # the answer was lost; found on the feed
+        return response
     post_id = _id(response)
+    ctx.remember(post_id=post_id)
     return Published(post_id, _post_url(post_id), (post_id, *photo_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """What finds a post on the Page: its kind, its exact text, the photo ids it carries.
+
+    The same value is recorded in the journal before the create (``handles``)
+    and read back by ``reconcile`` (``from_handles``): one definition of what a
+    lookup matches.
+    """
+
+    kind: str  # feed (text, link, attached photos), photo, video
+    message: str
+    photo_ids: tuple[str, ...] = ()
+
+    @property
+    def place(self) -> str:
+        """Where the post shows: a video among the Page's videos, anything else on its feed."""
+        return "videos" if self.kind == "video" else "feed"
+
+    @property
+    def where(self) -> str:
+        """``place`` in a sentence: "on the Page's feed", "among the Page's videos"."""
+        return "among the Page's videos" if self.kind == "video" else "on the Page's feed"
+
+    def handles(self) -> dict[str, Any]:
+        """The journal handles: no secret, only what the post itself shows."""
+        return {"kind": self.kind, "message": self.message, "photo_ids": list(self.photo_ids)}
+
+    @classmethod
+    def from_handles(cls, handles: Mapping[str, Any], post: Post) -> _Wanted:
+        """Read back ``handles``; an entry without them falls back on the rendered post."""
+        kind = handles.get("kind")
+        if kind not in ("feed", "photo", "video"):
+            kind = "video" if any(m.is_video for m in post.media) else "feed"
+        message = handles.get("message")
+        ids = handles.get("photo_ids")
+        return cls(
+            str(kind),
+            message if isinstance(message, str) else post.text,
+            tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+        )
 
 
 async def _create(
     api: Api,
     ctx: PublishContext,
     settings: FacebookSettings,
-    post: Post,
+    wanted: _Wanted,
     token: str,
     url: str,
     **kwargs: Any,
-) -> httpx.Response | str:
-    """The call that publishes; after a lost answer, the id of the post found on the feed."""
+) -> httpx.Response | Published:
+    """The call that publishes; after a lost answer, the post as found by ``_landed``.
+
+    The journal gets ``wanted`` first (``Api.create`` then records ``sending``).
+    """
+    ctx.remember(**wanted.handles())
+    sent = datetime.now(UTC)
     try:
         return await api.create("POST", url, headers=bearer(token), **kwargs)
     except UnknownOutcomeError as exc:
-        return await _landed(api, ctx, settings, post.text, token, exc)
+        return await _landed(api, ctx, settings, wanted, token, sent, exc)
 
 
-#: How far back a post found on the Page's feed may date to count as ours.
-RECONCILE_WINDOW = timedelta(minutes=15)
+#: Clocks differ: a post may carry a ``created_time`` a little before our own
+#: clock said we sent it, so the feed is read from this long before.
+CLOCK_SKEW = timedelta(minutes=5)
+#: Posts per read (the Graph ``limit``; the Page feed gives at most 100) and
+#: how many pages a lookup reads at most.
+FEED_PAGE = 100
+FEED_PAGES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """What a read of the Page found: the post, and whether every post in range was seen."""
+
+    found: Published | None
+    complete: bool
 
 
 async def _landed(
     api: Api,
     ctx: PublishContext,
     settings: FacebookSettings,
-    text: str,
+    wanted: _Wanted,
     token: str,
+    sent: datetime,
     exc: UnknownOutcomeError,
-) -> str:
-    """After an ambiguous create, look for the post on the Page's feed (platform-apis.md §2.6).
+) -> Published:
+    """After an ambiguous create in this run, look for the post on the Page at once.
 
-    Facebook has no idempotency key; reading the newest posts (a safe call) and
-    matching the message tells whether the lost request landed. Found: its id.
-    Not found or not readable: the outcome stays unknown (it may still appear).
+    The same lookup as ``reconcile`` (``_find``). Found: the post. Not found: it
+    was sent a moment ago, so absence proves nothing yet (``ctx.settle``): the
+    outcome stays unknown, and the next run looks again.
     """
-    assert settings.page_id is not None
-    ctx.progress.step(ctx.platform, "the answer was lost: checking the Page's feed")
+    ctx.progress.step(ctx.platform, f"the answer was lost: looking {wanted.where}")
     try:
-        response = await api.call(
-            "GET",
-            _url(settings, settings.page_id, "feed"),
-            params={"fields": "id,message,created_time", "limit": "10"},
-            headers=bearer(token),
-        )
-    except PlatformError:
-        raise exc from None
-    body = json_body(response)
-    since = datetime.now(UTC) - RECONCILE_WINDOW
-    for item in body.get("data", []) if isinstance(body, dict) else []:
-        if not isinstance(item, dict) or item.get("message") != text:
-            continue
-        try:
-            created = datetime.strptime(str(item.get("created_time")), "%Y-%m-%dT%H:%M:%S%z")
-        except ValueError:
-            continue
-        if created >= since and isinstance(item.get("id"), str):
-            return str(item["id"])
+        lookup = await _find(api, settings, token, wanted, sent - CLOCK_SKEW)
+    except PlatformError as error:
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"{exc.message} (the Page's {wanted.place} could not be read to check: "
+            f"{error.message})",
+            status=exc.status,
+        ) from exc
+    if lookup.found is not None:
+        return lookup.found
     raise UnknownOutcomeError(
         PLATFORM,
-        f"{exc.message} (the post is not on the Page's feed yet: look again in a few minutes "
-        "before publishing again)",
+        f"{exc.message} (the post is not {wanted.where} yet; the next run looks again "
+        "before anything is sent)",
         status=exc.status,
     ) from exc
+
+
+async def _find(
+    api: Api, settings: FacebookSettings, token: str, wanted: _Wanted, since: datetime
+) -> _Lookup:
+    """Look for the post on the Page (safe, read-only calls); the one lookup of this module.
+
+    A video is looked for among the Page's videos (``GET /{page}/videos``, with
+    its ``description``), where it is listed from the moment it is created; any
+    other post on the Page's feed (``GET /{page}/feed``, with its ``message``).
+    Newest first, ``FEED_PAGE`` a page from ``since`` on (Graph time-based
+    paging, developers.facebook.com/docs/graph-api/results), following
+    ``paging.next`` for at most ``FEED_PAGES`` pages. Only the exact text
+    matches. Raises the ``PlatformError`` of a failed read.
+    """
+    assert settings.page_id is not None
+    video = wanted.kind == "video"
+    text = "description" if video else "message"
+    url = _url(settings, settings.page_id, wanted.place)
+    params: dict[str, str] = {
+        "fields": f"id,{text},created_time",
+        "limit": str(FEED_PAGE),
+        "since": str(int(since.timestamp())),
+    }
+    for _ in range(FEED_PAGES):
+        response = await api.call("GET", url, params=params, headers=bearer(token))
+        body = json_body(response)
+        items = body.get("data") if isinstance(body, dict) else None
+        older = False
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            created = _created(item.get("created_time"))
+            older = older or (created is not None and created < since)
+            if item.get(text) != wanted.message:
+                continue
+            found = item.get("id")
+            if isinstance(found, str) and found and (created is None or created >= since):
+                if video:
+                    return _Lookup(Published(found, _video_url(settings, found), (found,)), True)
+                ids = (found, *wanted.photo_ids)
+                return _Lookup(Published(found, _post_url(found), ids), True)
+        paging = body.get("paging") if isinstance(body, dict) else None
+        after = paging.get("next") if isinstance(paging, dict) else None
+        # Videos come newest first: one older than ``since`` ends the search
+        # (the feed is bounded by ``since`` itself).
+        if not isinstance(after, str) or not after or (video and older):
+            return _Lookup(None, True)
+        params = _next_params(after)
+    return _Lookup(None, False)
+
+
+def _next_params(url: str) -> dict[str, str]:
+    """The query of a ``paging.next`` link, without the token Graph writes into it.
+
+    The next page is asked of our own (rebased) URL with the token in the
+    header, as every other call: a link from the answer is never followed as is.
+    """
+    params = dict(httpx.URL(url).params)
+    params.pop("access_token", None)
+    return params
+
+
+def _created(value: object) -> datetime | None:
+    """Graph's ``created_time`` (``2026-11-26T10:00:00+0000``) as a datetime."""
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+
+
+async def reconcile(
+    adapter: FacebookAdapter, post: Post, sent: Sent, ctx: PublishContext
+) -> Published | None:
+    """What became of a create whose answer an earlier run never heard (docs/reconcile.md).
+
+    From the journal's handles: a ``post_id`` or ``video_id`` Facebook answered
+    means published. Otherwise the Page is read (``_find``) from ``sent.at``
+    (less ``CLOCK_SKEW``) for the exact ``message``:
+
+    * found: ``Published``;
+    * not found ``ctx.settle`` seconds after it was sent: None, it never landed
+      and may be published again;
+    * not found yet, or the Page cannot be read: ``UnknownOutcomeError``.
+    """
+    settings = _settings(ctx)
+    token = ctx.credentials.require("page_token")
+    handles = sent.handles
+    wanted = _Wanted.from_handles(handles, post)
+    video_id = handles.get("video_id")
+    if isinstance(video_id, str) and video_id:
+        return Published(video_id, _video_url(settings, video_id), (video_id,))
+    post_id = handles.get("post_id")
+    if isinstance(post_id, str) and post_id:
+        return Published(post_id, _post_url(post_id), (post_id, *wanted.photo_ids))
+    if not wanted.message.strip():
+        raise UnknownOutcomeError(
+            PLATFORM,
+            "cannot tell whether the post went out: it has no text to look for on the Page; "
+            "check the Page, then record what you found with crosspost resolve",
+        )
+    ctx.progress.step(ctx.platform, f"looking for the post {wanted.where}")
+    try:
+        lookup = await _find(ctx.api(classify), settings, token, wanted, sent.at - CLOCK_SKEW)
+    except PlatformError as error:
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"cannot tell whether the post went out: the Page's {wanted.place} could not be "
+            f"read ({error.message}); the next run looks again",
+            status=error.status,
+        ) from error
+    if lookup.found is not None:
+        return lookup.found
+    if not lookup.complete:
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"cannot tell whether the post went out: the Page has more than "
+            f"{FEED_PAGE * FEED_PAGES} posts since it was sent, too many to read; check the Page",
+        )
+    if sent.age >= ctx.settle:
+        return None  # the Page shows no such post long after it was sent: it never landed
+    raise UnknownOutcomeError(
+        PLATFORM,
+        f"the post is not {wanted.where} yet ({_ago(sent.age)} after it was "
+        f"sent; Facebook may still be showing it): the next run looks again, and publishes "
+        f"it once {_ago(ctx.settle)} have passed without it appearing",
+    )
+
+
+def _ago(seconds: float) -> str:
+    minutes = max(int(seconds // 60), 0)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _photo_fields(media: MediaFile) -> tuple[dict[str, str], dict[str, Any] | None]:
@@ -302,18 +503,19 @@ async def _one_photo(
         api,
         ctx,
         settings,
-        post,
+        _Wanted("photo", post.text),
         token,
         _url(settings, settings.page_id, "photos"),
         data=fields,
         files=files,
     )
-    if isinstance(response, str):  # the answer was lost; the post was found on the feed
-        return Published(response, _post_url(response), (response,))
+    if isinstance(response, Published):  # the answer was lost; found on the feed
+        return response
     photo_id = _id(response)
     body = json_body(response)
     post_id = body.get("post_id") if isinstance(body, dict) else None
     remote = str(post_id) if isinstance(post_id, str | int) and post_id else photo_id
+    ctx.remember(post_id=remote, photo_ids=[photo_id])
     return Published(remote, _post_url(remote), (remote, photo_id))
 
 
@@ -369,17 +571,16 @@ async def _video(
         api,
         ctx,
         settings,
-        post,
+        _Wanted("video", post.text),
         token,
         _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO),
         data=data,
     )
-    if isinstance(response, str):  # found on the feed, with the description as its message
-        return Published(response, _post_url(response), (response,))
+    if isinstance(response, Published):  # the answer was lost; found among the Page's videos
+        return response
     video_id = _id(response)
-    return Published(
-        video_id, f"https://www.facebook.com/{settings.page_id}/videos/{video_id}", (video_id,)
-    )
+    ctx.remember(video_id=video_id)
+    return Published(video_id, _video_url(settings, video_id), (video_id,))
 
 
 async def _upload(

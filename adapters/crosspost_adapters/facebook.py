@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, over_size
+from crosspost.adapter import (
+    Adapter,
+    Fields,
+    Limits,
+    MediaChoice,
+    Post,
+    Published,
+    Sent,
+    over_size,
+)
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
 from crosspost.units import Unit
@@ -80,3 +89,9 @@ class FacebookAdapter(Adapter):
         from crosspost_adapters._facebook_api import publish
 
         return await publish(self, post, ctx)
+
+    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        """Look for a post whose answer was lost on the Page (docs/reconcile.md)."""
+        from crosspost_adapters._facebook_api import reconcile
+
+        return await reconcile(self, post, sent, ctx)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from crosspost.adapter import Part, Post, Published
+from crosspost.adapter import Part, Post, Published, Sent
 from crosspost.api import Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
@@ -29,7 +31,7 @@ from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters._facebook_api import classify
 from crosspost_adapters.facebook import FacebookAdapter, FacebookSettings
-from tests.adapters.support import Recorder, run
+from tests.adapters.support import Crashed, Recorder, RecordingJournal, crash_at, run
 from tests.conftest import EXAMPLE
 from tests.fakes.base import form, multipart
 from tests.fakes.facebook import FakeFacebook, graph_error
@@ -465,13 +467,16 @@ def test_dropped_connection_on_the_video_create_is_unknown(tmp_path: Path) -> No
     assert len(fake.calls(VIDEOS)) == 1
 
 
-def test_lost_answer_to_a_landed_video_post_is_found_on_the_feed(tmp_path: Path) -> None:
-    """The video post landed but its answer was lost: found on the feed, posted once."""
+def test_lost_answer_to_a_landed_video_is_found_among_the_pages_videos(tmp_path: Path) -> None:
+    """The video landed but its answer was lost: found among the Page's videos, posted once."""
     fake = FakeFacebook()
     fake.fail(VIDEOS, drop=True, after=True)
     result = publish(fake, text_post(media=(video(tmp_path, 5000),)))
     assert len(fake.calls(VIDEOS)) == 1
-    assert [p["id"] for p in fake.posts] == [result.remote_id]
+    [posted] = fake.posts
+    assert result.remote_id == posted["video_id"]
+    assert result.url == f"https://www.facebook.com/{fake.page_id}/videos/{posted['video_id']}"
+    assert fake.calls(r"^GET /v[\d.]+/\d+/videos$")
 
 
 def test_refused_connection_is_transient_and_nothing_escapes() -> None:
@@ -593,3 +598,227 @@ def test_loopback_server_publishes_a_video_and_a_text(tmp_path: Path) -> None:
     assert first.remote_id == fake.posts[0]["video_id"]
     assert second.remote_id == fake.posts[1]["id"]
     no_token_in_urls(fake)
+
+
+# -- the journal and reconcile -------------------------------------------------
+
+READS = r"^GET /v[\d.]+/\d+/(feed|videos)$"
+
+
+def journaled(
+    fake: FakeFacebook,
+    post: Post,
+    journal: RecordingJournal,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Published:
+    """Publish ``post`` with ``journal`` receiving the state changes."""
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=transport or fake.transport()) as client:
+            ctx = dataclasses.replace(context(fake, client), journal=journal)
+            return await FacebookAdapter(ctx.settings).publish(post, ctx)
+
+    result: Published = run(go())
+    return result
+
+
+def reconcile(
+    fake: FakeFacebook, post: Post, sent: Sent, *, settle: float = 600.0, **kw: Any
+) -> Published | None:
+    """The next run's reconcile of ``post`` against ``fake``."""
+
+    async def go() -> Published | None:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = dataclasses.replace(context(fake, client, **kw), settle=settle)
+            return await FacebookAdapter(ctx.settings).reconcile(post, sent, ctx)
+
+    result: Published | None = run(go())
+    return result
+
+
+def crashed(fake: FakeFacebook, post: Post, create: str, *, landed: bool) -> RecordingJournal:
+    """A run that dies at the create (after Facebook acted on it when ``landed``)."""
+    journal = RecordingJournal(lambda: len(fake.calls(create)))
+    with pytest.raises(Crashed):
+        journaled(fake, post, journal, crash_at(fake.transport(), create, act=landed))
+    return journal
+
+
+def test_handles_are_recorded_before_the_create_and_hold_no_token(tmp_path: Path) -> None:
+    """Kind, exact text and photo ids reach the journal before /feed does; the id after."""
+    fake = FakeFacebook()
+    photos = (image(tmp_path, "a.jpg"), image(tmp_path, "b.jpg", JPEG + b"\x03"))
+    post = text_post(media=photos)
+    journal = RecordingJournal(lambda: len(fake.calls(FEED)))
+    result = journaled(fake, post, journal)
+    ids = list(fake.photos)
+    assert journal.events == [
+        ("remember", {"kind": "feed", "message": post.text, "photo_ids": ids}, 0),
+        ("sending", {}, 0),  # recorded while Facebook has not seen the create yet
+        ("remember", {"post_id": result.remote_id}, 1),
+    ]
+    recorded = json.dumps(journal.events)
+    assert fake.page_token not in recorded and fake.user_token not in recorded
+
+
+def test_video_handles_name_the_kind_and_then_the_video_id(tmp_path: Path) -> None:
+    """A video records kind video and its description before /videos, its id after."""
+    fake = FakeFacebook()
+    post = text_post(media=(video(tmp_path, 5000),))
+    journal = RecordingJournal(lambda: len(fake.calls(VIDEOS)))
+    result = journaled(fake, post, journal)
+    assert journal.events[:2] == [
+        ("remember", {"kind": "video", "message": post.text, "photo_ids": []}, 0),
+        ("sending", {}, 0),
+    ]
+    assert journal.events[2:] == [("remember", {"video_id": result.remote_id}, 1)]
+
+
+def test_reconcile_finds_a_feed_post_that_landed_unheard() -> None:
+    """The run died after Facebook created the post: the next run finds it on the feed."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=True)
+    [posted] = fake.posts
+    result = reconcile(fake, post, journal.sent())
+    assert result == Published(
+        posted["id"], f"https://www.facebook.com/{posted['id']}", (posted["id"],)
+    )
+    assert len(fake.calls(FEED)) == 1  # reconcile only reads
+    [read] = fake.calls(r"^GET /v[\d.]+/\d+/feed$")
+    assert int(read.url.params["since"]) <= posted["created"] - 5 * 60 + 1
+    no_token_in_urls(fake)
+
+
+def test_reconcile_finds_a_photo_post_with_its_photo_ids(tmp_path: Path) -> None:
+    """Several photos attached to a post whose answer was lost: the ids come back too."""
+    fake = FakeFacebook()
+    photos = (image(tmp_path, "a.jpg"), image(tmp_path, "b.jpg", JPEG + b"\x04"))
+    post = text_post(media=photos)
+    journal = crashed(fake, post, FEED, landed=True)
+    [posted] = fake.posts
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None
+    assert result.ids == (posted["id"], *fake.photos)
+
+
+def test_reconcile_finds_a_video_that_landed_unheard(tmp_path: Path) -> None:
+    """The run died after /videos acted: the next run finds it among the Page's videos."""
+    fake = FakeFacebook()
+    post = text_post(media=(video(tmp_path, 5000),))
+    journal = crashed(fake, post, VIDEOS, landed=True)
+    [posted] = fake.posts
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None and result.remote_id == posted["video_id"]
+    assert result.url == f"https://www.facebook.com/{fake.page_id}/videos/{posted['video_id']}"
+
+
+def test_reconcile_long_after_a_create_that_never_landed_says_absent() -> None:
+    """Died before Facebook saw the create, and settle has passed: None (safe to publish)."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=False)
+    assert fake.posts == []
+    assert reconcile(fake, post, journal.sent(age=601), settle=600) is None
+    assert not fake.calls(FEED)
+
+
+def test_reconcile_soon_after_a_create_that_never_landed_is_unknown() -> None:
+    """Died before Facebook saw the create, a minute ago: unknown, the next run looks again."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=False)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=60), settle=600)
+    assert "not on the Page's feed yet" in str(caught.value)
+    assert "the next run looks again" in str(caught.value)
+
+
+def test_reconcile_with_an_unreadable_feed_is_unknown_with_the_cause() -> None:
+    """The feed read failing (an expired token): unknown, saying why, no token shown."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=True)
+    fake.expire(fake.page_token)
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=3600))
+    message = str(caught.value)
+    assert "the Page's feed could not be read" in message
+    assert "new Page access token" in message
+    assert fake.page_token not in message
+
+
+def test_reconcile_with_a_failing_feed_is_unknown() -> None:
+    """Facebook answering 500 to every read: unknown, never None."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=False)
+    fake.fail(READS, 500, json={"error": {"message": "An unknown error", "code": 1}}, times=4)
+    with pytest.raises(UnknownOutcomeError, match="temporary problem"):
+        reconcile(fake, post, journal.sent(age=3600))
+
+
+def test_reconcile_follows_paging_without_the_token_in_any_url() -> None:
+    """120 posts came after ours: the next page is read with the token in the header only."""
+    fake = FakeFacebook()
+    post = text_post()
+    journal = crashed(fake, post, FEED, landed=True)
+    [ours] = fake.posts
+    for n in range(120):
+        fake.add_post(f"later {n}")
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None and result.remote_id == ours["id"]
+    first, second = fake.calls(r"^GET /v[\d.]+/\d+/feed$")
+    assert first.url.params["limit"] == "100"
+    assert second.url.params["after"]
+    no_token_in_urls(fake)
+
+
+def test_reconcile_trusts_an_id_facebook_answered() -> None:
+    """The answer came back but the run's own record was lost: published, no request."""
+    fake = FakeFacebook()
+    sent = Sent(
+        datetime.now(UTC),
+        {"kind": "feed", "message": "m", "photo_ids": ["51"], "post_id": "1_2"},
+    )
+    result = reconcile(fake, text_post("m"), sent)
+    assert result == Published("1_2", "https://www.facebook.com/1_2", ("1_2", "51"))
+    assert fake.requests == []
+
+
+def test_reconcile_of_a_post_without_text_is_unknown() -> None:
+    """A photo without a caption cannot be told apart on the feed: unknown, never None."""
+    fake = FakeFacebook()
+    sent = Sent(datetime.now(UTC) - timedelta(hours=2), {"kind": "photo", "message": ""})
+    with pytest.raises(UnknownOutcomeError, match="no text to look for"):
+        reconcile(fake, text_post(""), sent)
+
+
+def test_fake_feed_read_is_strict_and_pages() -> None:
+    """fields checked, limit capped at 100, since filters, next carries the token as Graph's."""
+    fake = FakeFacebook()
+    now = [1_800_000_000.0]
+    fake.clock = lambda: now[0]
+    for n in range(5):
+        fake.add_post(f"post {n}")
+        now[0] += 60
+
+    def read(**params: str) -> httpx.Response:
+        with httpx.Client(transport=fake.transport(), base_url="http://testserver") as client:
+            return client.get(
+                f"/v25.0/{fake.page_id}/feed",
+                params=params,
+                headers={"Authorization": f"Bearer {fake.page_token}"},
+            )
+
+    assert read(fields="id,nonsense").status_code == 400
+    assert read(since="yesterday-ish").status_code == 400
+    assert read(limit="0").status_code == 400
+    page = read(fields="id,message", limit="2", since=str(1_800_000_000 + 60)).json()
+    assert [p["message"] for p in page["data"]] == ["post 4", "post 3"]
+    assert f"access_token={fake.page_token}" in page["paging"]["next"]
+    after = page["paging"]["cursors"]["after"]
+    rest = read(fields="message", limit="2", since="1800000060", after=after).json()
+    assert [p["message"] for p in rest["data"]] == ["post 2", "post 1"]
+    assert "next" not in rest["paging"]
+    assert len(read(limit="500").json()["data"]) == 5

@@ -5,7 +5,10 @@ Endpoints (``{v}`` is any ``vNN.N``; every URL it hands back is on ``base_url``)
 * ``POST /{v}/{page}/feed`` — ``message``, ``link``, ``attached_media`` (unpublished
   photos of this Page only, each used once); 63,206-character messages; the same
   message twice is refused with code 506 ("Duplicate status message").
-* ``GET /{v}/{page}/feed`` — the Page's posts, newest first (the "did it land?" read).
+* ``GET /{v}/{page}/feed`` and ``GET /{v}/{page}/videos`` — the Page's posts (videos),
+  newest first: ``fields`` (unknown ones refused), ``limit`` (default 25, at most 100),
+  ``since``/``until`` (a Unix time or an ISO 8601 date), ``after`` cursors, and a
+  ``paging.next`` link that, as Graph's do, carries the ``access_token``.
 * ``POST /{v}/{page}/photos`` — multipart ``source`` or ``url`` (fetched), ``caption``,
   ``published``; JPEG/PNG/GIF only, at most ``max_photo_bytes`` (subcode 1366046);
   the same image published twice is refused (506, subcode 1366051).
@@ -26,12 +29,15 @@ request keep that many bytes and then drop the connection (a broken upload).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -42,6 +48,11 @@ VERSION = r"/(?P<version>v\d+\.\d+)"
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
 #: Facebook's message limit (platform-apis.md §2.3).
 MAX_MESSAGE = 63_206
+#: Fields a Page post and a Page video can be read with (a subset of Graph's).
+FEED_FIELDS = {"id", "message", "created_time", "permalink_url", "story"}
+VIDEO_FIELDS = {"id", "description", "created_time", "title", "permalink_url", "published"}
+#: Graph caps ``limit`` per edge; the Page feed gives at most 100 a page.
+MAX_LIMIT = 100
 
 Fetch = Callable[[str], bytes | None]
 
@@ -78,6 +89,36 @@ def token_of(request: httpx.Request, schemes: tuple[str, ...] = ("bearer", "oaut
     if header:
         return value.strip() if scheme.lower() in schemes else None
     return form(request).get("access_token")
+
+
+def graph_time(seconds: float) -> str:
+    """Graph's time format: ``2026-11-26T10:00:00+0000``."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def parse_time(value: str) -> float | None:
+    """A ``since``/``until`` value: a Unix time, or an ISO 8601 date or time (UTC if bare)."""
+    if value.isdigit():
+        return float(value)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def cursor(item_id: str) -> str:
+    """An opaque paging cursor pointing at an item (Graph's are base64 too)."""
+    return base64.urlsafe_b64encode(f"item:{item_id}".encode()).decode()
+
+
+def cursor_id(value: str) -> str | None:
+    """The item a cursor points at, or None when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(value.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return text[5:] if text.startswith("item:") else None
 
 
 def default_fetch(url: str) -> bytes | None:
@@ -210,8 +251,11 @@ class FakeFacebook(GraphFake):
         fetch: Fetch | None = None,
         max_photo_bytes: int = 4_000_000,
         uploads_need_user_token: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__({page_token, user_token}, fetch)
+        #: The time posts are created at (seconds since the epoch).
+        self.clock = clock
         self.page_id = page_id
         self.page_token = page_token
         self.user_token = user_token
@@ -233,6 +277,7 @@ class FakeFacebook(GraphFake):
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/photos", self._photo)
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/uploads", self._open_upload)
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/videos", self._video)
+        self.route("GET", VERSION + r"/(?P<node>[^/]+)/videos", self._read_videos)
 
     # -- helpers -----------------------------------------------------------
 
@@ -251,11 +296,17 @@ class FakeFacebook(GraphFake):
             )
         return None
 
+    def add_post(self, message: str) -> dict[str, Any]:
+        """A text post on the Page made elsewhere (by hand, another tool), created now."""
+        return self._record("feed", message=message, link=None, photos=[])
+
     def _record(self, kind: str, **fields: Any) -> dict[str, Any]:
+        created = self.clock()
         post = {
             "id": f"{self.page_id}_{self.next_id('9')}",
             "kind": kind,
-            "created_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "created": created,
+            "created_time": graph_time(created),
             **fields,
         }
         self.posts.append(post)
@@ -336,15 +387,95 @@ class FakeFacebook(GraphFake):
         if refused is not None:
             return refused
         # A video post shows on the feed with its description as the message.
-        data = [
+        rows = [
             {
                 "id": p["id"],
                 "message": p.get("message", p.get("description", "")),
+                "created": p["created"],
                 "created_time": p["created_time"],
+                "permalink_url": f"https://www.facebook.com/{p['id']}",
             }
-            for p in reversed(self.posts)
+            for p in self.posts
         ]
-        return httpx.Response(200, json={"data": data})
+        return self._list(request, version, node, "feed", rows, FEED_FIELDS, "PagePost")
+
+    def _read_videos(self, request: httpx.Request, version: str, node: str) -> httpx.Response:
+        refused = self._page(request, node)
+        if refused is not None:
+            return refused
+        rows = [
+            {
+                "id": p["video_id"],
+                "description": p.get("description", ""),
+                "title": p.get("title"),
+                "created": p["created"],
+                "created_time": p["created_time"],
+                "permalink_url": f"/{self.page_id}/videos/{p['video_id']}/",
+                "published": True,
+            }
+            for p in self.posts
+            if p["kind"] == "video"
+        ]
+        return self._list(request, version, node, "videos", rows, VIDEO_FIELDS, "Video")
+
+    def _list(
+        self,
+        request: httpx.Request,
+        version: str,
+        node: str,
+        edge: str,
+        rows: list[dict[str, Any]],
+        allowed: set[str],
+        node_type: str,
+    ) -> httpx.Response:
+        """An edge read as Graph pages it: newest first, ``since``/``until``, ``after``."""
+        params = form(request)
+        fields = [f for f in params.get("fields", "id,created_time").split(",") if f]
+        for name in fields:
+            if name not in allowed:
+                return graph_error(
+                    400,
+                    100,
+                    f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})",
+                    type="OAuthException",
+                )
+        raw_limit = params.get("limit", "25")
+        if not raw_limit.isdigit() or int(raw_limit) < 1:
+            return graph_error(400, 100, "(#100) The parameter limit must be a positive integer")
+        limit = min(int(raw_limit), MAX_LIMIT)
+        bounds: dict[str, float] = {}
+        for name in ("since", "until"):
+            if name in params:
+                when = parse_time(params[name])
+                if when is None:
+                    return graph_error(400, 100, f"(#100) The parameter {name} is not a valid time")
+                bounds[name] = when
+        newest = sorted(rows, key=lambda r: r["created"], reverse=True)
+        shown = [
+            r
+            for r in newest
+            if r["created"] >= bounds.get("since", 0.0)
+            and r["created"] <= bounds.get("until", float("inf"))
+        ]
+        start = 0
+        if "after" in params:
+            target = cursor_id(params["after"])
+            index = next((i for i, r in enumerate(shown) if r["id"] == target), None)
+            if index is None:
+                return graph_error(400, 100, "(#100) The after cursor is not valid")
+            start = index + 1
+        page = shown[start : start + limit]
+        body: dict[str, Any] = {"data": [{k: r[k] for k in fields} for r in page]}
+        if page:
+            paging: dict[str, Any] = {
+                "cursors": {"before": cursor(page[0]["id"]), "after": cursor(page[-1]["id"])}
+            }
+            if start + limit < len(shown):
+                query = {k: v for k, v in params.items() if k != "after"}
+                query.update(access_token=token_of(request) or "", after=cursor(page[-1]["id"]))
+                paging["next"] = f"{self.base_url}/{version}/{node}/{edge}?{urlencode(query)}"
+            body["paging"] = paging
+        return httpx.Response(200, json=body)
 
     # -- photos ------------------------------------------------------------
 
