@@ -1118,3 +1118,16 @@ def test_fake_timeline_is_strict_and_pages() -> None:
     later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
     empty = call(fake, "GET", path, params={"start_time": later}).json()
     assert empty == {"meta": {"result_count": 0}}
+
+
+def test_reconcile_of_a_thread_part_only_counts_a_reply_to_the_part_before() -> None:
+    """A standalone post with part 2's text is not part 2: the thread stays half out."""
+    fake = FakeTwitter(TOKEN)
+    post = two_parts()
+    journal = lost(fake, post, landed=False, part=2)
+    (first,) = fake.tweets
+    fake.tweets.append(Tweet("1990000000000000001", post.parts[1].text, [], None, fake.user_id))
+    with pytest.raises(UnknownOutcomeError) as caught:
+        reconcile(fake, post, journal.sent(age=601))
+    assert "part 2 was not posted" in str(caught.value)
+    assert f"https://x.com/i/web/status/{first.id}" in str(caught.value)

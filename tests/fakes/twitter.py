@@ -12,6 +12,7 @@ type), so a 1 GiB benchmark upload goes through in constant memory.
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 from collections.abc import Callable
@@ -114,8 +115,6 @@ EARLIEST = 1289001601.0
 
 def rfc3339(value: str) -> float | None:
     """Seconds since the epoch of ``YYYY-MM-DDTHH:mm:ssZ`` (optional .sss), or None."""
-    import calendar
-
     match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,3})?Z", value)
     if not match:
         return None
