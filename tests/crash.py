@@ -58,6 +58,8 @@ class Outcome:
     stderr: str
     #: ``METHOD /path`` of the request at which the signal was sent; None if never sent.
     signalled: str | None = None
+    #: That request was the n-th with this ``METHOD /path`` in the run.
+    signalled_nth: int = 0
 
     @property
     def json(self) -> Any:
@@ -84,7 +86,7 @@ class Outcome:
     def said(self, platform: str) -> str:
         """What the run told about ``platform``: its ``--json`` message, else the last line."""
         message = self.results.get(platform, {}).get("message")
-        return str(message)[:200] if message else self.last_line
+        return str(message)[:160] if message else self.last_line
 
     @property
     def last_line(self) -> str:
@@ -154,6 +156,7 @@ class Setup:
             outcome = finish(process)
             wire = self.world.tripwire
             outcome.signalled = wire.fired if wire.error is None else None
+            outcome.signalled_nth = wire.fired_nth
             if wire.error:
                 outcome.stderr += f"\n[harness: {wire.error}]"
             return outcome

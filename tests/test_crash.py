@@ -14,9 +14,12 @@ Select these tests with ``-m crash``; they also run in the default suite.
 
 from __future__ import annotations
 
+import re
 import signal
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,22 +56,37 @@ def world() -> Iterator[World]:
         yield w
 
 
+@dataclass(frozen=True)
+class CleanRun:
+    """A publish without crash: the counted requests in order, and each fake's own count."""
+
+    log: list[str]
+    per_platform: dict[str, int]
+    media_requests: int
+
+
 @pytest.fixture(scope="module")
-def full_publish(tmp_path_factory: pytest.TempPathFactory) -> int:
-    """N: the platform requests of a clean five-platform publish of the example."""
+def clean(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
+    """A clean five-platform publish of the example; it must publish everything once."""
     world = crash_world()
     with world.serving():
         setup = Setup(world, tmp_path_factory.mktemp("clean"))
         outcome = setup.publish("--json")
-        total = world.requests_seen
         wrong = exactly_once(world, outcome)
+        run = CleanRun(
+            list(world.tripwire.log),
+            {name: len(fake.requests) for name, fake in world.fakes.items()},
+            len(world.media.requests),
+        )
     assert not wrong, f"the clean run did not publish everything once: {wrong}; {outcome}"
-    return total
+    return run
 
 
-def test_clean_run_publishes_all_five_once(full_publish: int) -> None:
-    """Without a crash, one publish posts to all five with at least one request each."""
-    assert full_publish >= len(PLATFORMS)
+def test_clean_run_counts_every_platform_request(clean: CleanRun) -> None:
+    """N, the sweep's length, counts every request to the five platforms and nothing else."""
+    assert all(clean.per_platform.values()), clean.per_platform
+    assert len(clean.log) == sum(clean.per_platform.values())
+    assert clean.media_requests > 0  # Instagram fetched the image: not a kill point
 
 
 def test_tripwire_kills_before_or_after_the_platform_acts(world: World, tmp_path: Path) -> None:
@@ -81,16 +99,44 @@ def test_tripwire_kills_before_or_after_the_platform_acts(world: World, tmp_path
     assert len(world.twitter.tweets) == 1
 
 
-def _kill_point(k: int, act: bool, folder: Path) -> tuple[Outcome, list[Outcome], list[str]]:
-    """Kill at request k in a fresh world, settle with reruns; what went wrong, if anything."""
+@dataclass(frozen=True)
+class Point:
+    """Where to kill: the k-th platform request, or the k-th one that is ``key``
+    (``METHOD /path``)."""
+
+    k: int
+    key: str | None = None
+
+    @property
+    def match(self) -> str | None:
+        """The tripwire's regex for ``key``."""
+        return None if self.key is None else f"^{re.escape(self.key)}$"
+
+    def __str__(self) -> str:
+        return f"k={self.k:>2}" if self.key is None else f"{self.key} #{self.k}"
+
+
+@dataclass
+class Crash:
+    """One kill point's runs, and what went wrong there."""
+
+    crashed: Outcome
+    runs: list[Outcome]
+    problems: list[str]
+
+
+def _kill_point(point: Point, act: bool, folder: Path) -> Crash:
+    """Kill at ``point`` in a fresh world, settle with reruns; what went wrong, if anything."""
     world = crash_world()
     with world.serving():
         setup = Setup(world, folder)
-        crashed = setup.crash(k, act=act)
+        crashed = setup.crash(point.k, act=act, match=point.match)
         runs = setup.settle()
         wrong = exactly_once(world, runs[-1])
     final = runs[-1]
-    where = f"k={k:>2} act={act!s:<5} at {crashed.signalled or '-'}"
+    where = f"{point} act={act}"
+    if point.key is None:
+        where += f" at {crashed.signalled or '-'} #{crashed.signalled_nth}"
     problems = []
     if crashed.code != -signal.SIGKILL:
         problems.append(f"{where}: not killed (exit {crashed.code}): {crashed.last_line!r}")
@@ -101,23 +147,47 @@ def _kill_point(k: int, act: bool, folder: Path) -> tuple[Outcome, list[Outcome]
     ]
     if any("Traceback" in run.stderr for run in runs):
         problems.append(f"{where}: a rerun printed a traceback: {final.last_line!r}")
-    return crashed, runs, problems
+    return Crash(crashed, runs, problems)
+
+
+def _sweep(points: list[Point], act: bool, folder: Path) -> list[Crash]:
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(
+            pool.map(lambda i: _kill_point(points[i], act, folder / f"p{i}"), range(len(points)))
+        )
+
+
+def _occurrences(log: list[str]) -> Counter[tuple[str, int]]:
+    """Each request of ``log`` as (``METHOD /path``, n-th time that one was sent)."""
+    seen: Counter[str] = Counter()
+    out: Counter[tuple[str, int]] = Counter()
+    for key in log:
+        seen[key] += 1
+        out[(key, seen[key])] += 1
+    return out
 
 
 @pytest.mark.parametrize("act", [False, True], ids=["before-acting", "after-acting"])
 def test_sigkill_at_every_request_then_rerun_publishes_each_platform_once(
-    act: bool, full_publish: int, tmp_path: Path
+    act: bool, clean: CleanRun, tmp_path: Path
 ) -> None:
     """SIGKILL at each k of N (before the fake acts, or after with the answer lost); a rerun
-    without flags ends with one post per platform, exit 0, every platform told published."""
-    with ThreadPoolExecutor(WORKERS) as pool:
-        points = list(
-            pool.map(lambda k: _kill_point(k, act, tmp_path / f"k{k}"), range(1, full_publish + 1))
-        )
-    failures = [line for _, _, problems in points for line in problems]
+    without flags ends with one post per platform, exit 0, every platform told published.
+
+    The platforms run concurrently, so the k-th request is not the same one in every
+    run: requests of the clean run that no k happened to hit are then killed at by
+    name (the n-th ``METHOD /path``), so every request of a publish is a kill point.
+    """
+    total = len(clean.log)
+    crashes = _sweep([Point(k) for k in range(1, total + 1)], act, tmp_path / "k")
+    hit = {(c.crashed.signalled, c.crashed.signalled_nth) for c in crashes}
+    missed = [key for key in _occurrences(clean.log) if key not in hit]
+    extra = [Point(nth, key) for key, nth in missed]
+    crashes += _sweep(extra, act, tmp_path / "extra")
+    failures = [line for crash in crashes for line in crash.problems]
     assert not failures, (
-        f"{len(failures)} problem(s) over {full_publish} kill points (act={act}):\n"
-        + "\n".join(failures)
+        f"{len(failures)} problem(s) over {total} kill points and {len(extra)} more by name "
+        f"(act={act}):\n" + "\n".join(failures)
     )
 
 

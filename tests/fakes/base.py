@@ -239,6 +239,10 @@ class Tripwire:
         self.signal = signal.SIGKILL
         #: ``METHOD /path`` of the request that fired the signal, once it fired.
         self.fired: str | None = None
+        #: How many requests with that same ``METHOD /path`` the run had made, that one included.
+        self.fired_nth = 0
+        #: ``METHOD /path`` of every counted request, in arrival order.
+        self.log: list[str] = []
         #: Why a signal could not be sent (no pid in time), for the test to report.
         self.error: str | None = None
 
@@ -253,9 +257,10 @@ class Tripwire:
         """Signal the process at the k-th request counted from now (1-based); with
         ``match``, at the k-th request whose ``METHOD /path`` matches that regex."""
         with self._lock:
-            self.count = self.matched = 0
+            self.count = self.matched = self.fired_nth = 0
             self.at, self.act, self.signal, self.match = k, act, sig, match
             self.fired = self.error = None
+            self.log = []
 
     def watch(self, pid: int) -> None:
         """The process to signal."""
@@ -265,26 +270,28 @@ class Tripwire:
     def disarm(self) -> None:
         """Stop signalling and dropping; the count restarts at zero."""
         with self._lock:
-            self.count = self.matched = 0
+            self.count = self.matched = self.fired_nth = 0
             self.at = self.match = None
             self.fired = None
+            self.log = []
             self._pid = None
             self._pid_known.clear()
 
     def before(self, request: httpx.Request) -> Verdict:
         """Count ``request`` as it arrives; say what the server should do with it."""
         with self._lock:
+            key = f"{request.method} {request.url.path}"
             self.count += 1
+            self.log.append(key)
             if self.fired is not None:
                 return "drop" if self.signal == signal.SIGKILL else "serve"
-            key = f"{request.method} {request.url.path}"
             if self.match is None or re.search(self.match, key):
                 self.matched += 1
             else:
                 return "serve"
             if self.matched != self.at:
                 return "serve"
-            self.fired = f"{request.method} {request.url.path}"
+            self.fired, self.fired_nth = key, self.log.count(key)
             verdict: Verdict = "serve"
             if self.signal == signal.SIGKILL:
                 verdict = "serve-then-kill" if self.act else "drop"
