@@ -140,6 +140,9 @@ class Api:
     """One platform's view of the shared client: rebased URLs, classified errors, retries."""
 
     def __init__(self, ctx: PublishContext, classify: Classifier) -> None:
+        from crosspost.retries import watch  # retries told through ctx.progress, in our words
+
+        watch(ctx)
         self.ctx = ctx
         self.platform = ctx.platform
         self.classify = classify
