@@ -50,7 +50,7 @@ def world() -> World:
 
 def test_publish_example_to_all_five(world: World, tmp_path: Path) -> None:
     """publish posts the example to all five platforms and prints each post's URL."""
-    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "✓ Facebook: published https://www.facebook.com/" in out
@@ -71,7 +71,7 @@ def test_publish_example_to_all_five(world: World, tmp_path: Path) -> None:
 def test_one_platform_failing_does_not_stop_the_others(world: World, tmp_path: Path) -> None:
     """With Instagram refusing the token, the other four still post and the exit code is 1."""
     env = world.environ() | {"CROSSPOST_INSTAGRAM_ACCESS_TOKEN": "revoked-token"}
-    result = crosspost(world, tmp_path, "publish", "--json", str(ANNOUNCEMENT), env=env)
+    result = crosspost(world, tmp_path, "publish", "--now", "--json", str(ANNOUNCEMENT), env=env)
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
     status = {r["platform"]: r["status"] for r in data["results"]}
@@ -87,7 +87,7 @@ def test_one_platform_failing_does_not_stop_the_others(world: World, tmp_path: P
     assert "revoked-token" not in result.stdout + result.stderr
     assert world.instagram.posts == []
     # A second run publishes only what is missing: Instagram, once its token is fixed.
-    again = crosspost(world, tmp_path, "publish", "--json", str(ANNOUNCEMENT))
+    again = crosspost(world, tmp_path, "publish", "--now", "--json", str(ANNOUNCEMENT))
     assert again.returncode == 0, again.stderr
     assert len(world.facebook.posts) == 1 and len(world.instagram.posts) == 1
     assert len(world.twitter.tweets) == 1
@@ -96,20 +96,29 @@ def test_one_platform_failing_does_not_stop_the_others(world: World, tmp_path: P
 def test_unknown_outcome_exit_3_and_never_reposted(world: World, tmp_path: Path) -> None:
     """The tweet's connection drops and it is not on the timeline: exit 3, never reposted."""
     world.twitter.fail(r"POST /2/tweets$", drop=True)
-    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "? X / Twitter: outcome unknown" in result.stdout
-    again = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    again = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert again.returncode == 3
-    assert "--force" in again.stdout
+    command = f"crosspost resolve {ANNOUNCEMENT} --platform twitter --not-published"
+    assert command in again.stdout
     assert len(world.twitter.calls(r"POST /2/tweets$")) == 1
+    assert len(world.facebook.posts) == 1
+    # The officer looked, the post is not there, and says so with the command given.
+    resolved = crosspost(world, tmp_path, *command.split()[1:])
+    assert resolved.returncode == 0, resolved.stderr
+    assert "recorded as not published" in resolved.stdout
+    last = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
+    assert last.returncode == 0, last.stdout + last.stderr
+    assert len(world.twitter.tweets) == 1
     assert len(world.facebook.posts) == 1
 
 
 def test_lost_answer_of_a_landed_post_is_reconciled(world: World, tmp_path: Path) -> None:
     """The tweet landed but its answer was lost: found on the timeline, exit 0, posted once."""
     world.twitter.fail(r"POST /2/tweets$", drop=True, after=True)
-    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"https://x.com/i/web/status/{world.twitter.tweets[0].id}" in result.stdout
     assert len(world.twitter.tweets) == 1
@@ -119,7 +128,7 @@ def test_missing_credentials_stop_before_any_request(world: World, tmp_path: Pat
     """A missing secret: exit 2, the variable named, no request sent to any platform."""
     env = world.environ()
     del env["CROSSPOST_TIKTOK_ACCESS_TOKEN"]
-    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT), env=env)
+    result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT), env=env)
     assert result.returncode == 2
     assert "CROSSPOST_TIKTOK_ACCESS_TOKEN" in result.stderr
     assert all(not fake.requests for fake in world.fakes.values())
@@ -142,7 +151,7 @@ def test_server_errors_and_rate_limits_are_survived(world: World, tmp_path: Path
         headers={"retry-after": "1"},
         json={"error": {"message": "busy", "type": "OAuthException", "code": 4}},
     )
-    result = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(world.youtube.videos) == 1 and len(world.facebook.posts) == 1
 
@@ -164,7 +173,16 @@ def test_missing_account_id_stops_before_any_request(world: World, tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
     env |= world.environ() | {"CROSSPOST_HOME": str(home), "NO_COLOR": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "crosspost", "publish", str(ANNOUNCEMENT), "--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "crosspost",
+            "publish",
+            "--now",
+            str(ANNOUNCEMENT),
+            "--config",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -179,8 +197,8 @@ def test_missing_account_id_stops_before_any_request(world: World, tmp_path: Pat
 
 def test_cron_rerun_of_a_published_announcement_is_silent(world: World, tmp_path: Path) -> None:
     """From cron (no terminal), a run that finds everything published prints nothing, exit 0."""
-    assert crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT)).returncode == 0
-    again = crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT))
+    assert crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT)).returncode == 0
+    again = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert again.returncode == 0
     assert again.stdout == "" and again.stderr == ""
     assert len(world.facebook.posts) == 1
@@ -205,12 +223,12 @@ def test_announcement_not_yet_due_sends_nothing(world: World, tmp_path: Path) ->
     assert len(world.facebook.posts) == 1
 
 
-def test_status_shows_the_ledger(world: World, tmp_path: Path) -> None:
-    """status lists each platform's state from the ledger; its exit code says what is missing."""
+def test_status_shows_the_state(world: World, tmp_path: Path) -> None:
+    """status lists each platform's state from the store; its exit code says what is missing."""
     before = crosspost(world, tmp_path, "status", str(ANNOUNCEMENT))
     assert before.returncode == 1 and "not published" in before.stdout
     env = world.environ() | {"CROSSPOST_INSTAGRAM_ACCESS_TOKEN": "revoked-token"}
-    crosspost(world, tmp_path, "publish", str(ANNOUNCEMENT), env=env)
+    crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT), env=env)
     after = crosspost(world, tmp_path, "status", "--json", str(ANNOUNCEMENT))
     assert after.returncode == 1
     rows = {r["platform"]: r for r in json.loads(after.stdout)["platforms"]}
