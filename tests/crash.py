@@ -33,17 +33,19 @@ TIMEOUT = 120
 EXTRA_LOOKS = 2
 
 
-def crash_world() -> World:
-    """A world for crash runs: 5 ms latency per request, and no "still processing" polls.
+def crash_world(processing_polls: int = 0) -> World:
+    """A world for crash runs: 5 ms latency per request, and by default no "still
+    processing" answers.
 
-    Instagram and TikTok answer "finished" at the first status poll, as they
-    often do for a small file; each extra poll costs the client a 2 s sleep,
+    By default Instagram and TikTok answer "finished" at the first status poll, as
+    they often do for a small file; each extra poll costs the client a 2 s sleep,
     which the ~40 runs of a sweep cannot afford. The status request itself still
-    happens, so it is still a kill point.
+    happens, so it is still a kill point. ``processing_polls`` answers that many
+    polls "in progress" first.
     """
     world = World()
-    world.instagram.polls_until_finished = 0
-    world.tiktok.processing_polls = 0
+    world.instagram.polls_until_finished = processing_polls
+    world.tiktok.processing_polls = processing_polls
     for fake in world.fakes.values():
         fake.delay = 0.005
     return world

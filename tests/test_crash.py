@@ -191,6 +191,39 @@ def test_sigkill_at_every_request_then_rerun_publishes_each_platform_once(
     )
 
 
+#: The first status poll of each platform that processes a post before it goes live.
+PROCESSING_POLLS = ("POST /v2/post/publish/status/fetch/", "GET /v25.0/18000001")
+
+
+def test_sigkill_while_platforms_still_process_then_rerun_publishes_once(tmp_path: Path) -> None:
+    """Killed at TikTok's or Instagram's first status poll while the post is still processing
+    (before or after the poll is answered): reruns (again while one exits 3) end with one post
+    per platform, every one told published."""
+
+    def point(i: int, key: str, act: bool) -> list[str]:
+        world = crash_world(processing_polls=1)
+        with world.serving():
+            setup = Setup(world, tmp_path / f"p{i}")
+            crashed = setup.crash(1, act=act, match=f"^{re.escape(key)}$")
+            runs = setup.settle()
+            wrong = exactly_once(world, runs[-1])
+        where = f"{key} act={act}"
+        problems = [
+            f"{where}: {name}: {posts} post(s), told {status!r}, exit {runs[-1].code} after "
+            f"{len(runs)} rerun(s): {runs[-1].said(name)!r}"
+            for name, posts, status in wrong
+        ]
+        if crashed.code != -signal.SIGKILL or crashed.signalled != key:
+            problems.append(f"{where}: not killed there (exit {crashed.code})")
+        return problems
+
+    combos = [(key, act) for key in PROCESSING_POLLS for act in (False, True)]
+    with ThreadPoolExecutor(len(combos)) as pool:  # mostly 2 s waits between polls
+        found = pool.map(lambda i: point(i, *combos[i]), range(len(combos)))
+        failures = [line for lines in found for line in lines]
+    assert not failures, "\n".join(failures)
+
+
 @pytest.mark.parametrize("where", list(SIGNAL_POINTS))
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_cleanly_and_rerun_publishes_each_platform_once(
