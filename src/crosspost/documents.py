@@ -20,6 +20,13 @@ from crosspost.errors import InputError, Problem
 #: Announcements and configs are small text files; anything larger is a mistake
 #: (a video passed as the announcement, say) and is refused before reading it all.
 MAX_FILE_BYTES = 1_000_000
+#: How deep tables and arrays may nest, and how many parts a dotted key may
+#: have. A real announcement or config nests at most five levels (the file >
+#: platforms > x > media > a table); 64 leaves room for any hand-written file
+#: while staying far below where tomllib fails: its parser recurses per level of
+#: arrays and inline tables (RecursionError near 450), and its time grows with
+#: the square of a dotted key's parts (a key of 100,000 parts never finishes).
+MAX_DEPTH = 64
 
 _TOML_POSITION = regex.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
 
@@ -48,8 +55,13 @@ def read_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any
     text = text.removeprefix("\ufeff")  # a byte-order mark from Windows editors is harmless
     if not text.strip():
         raise error(Problem(name, "is empty"))
+    too_deep = Problem(name, f"nested deeper than {MAX_DEPTH} levels")
+    if _nesting(text) > MAX_DEPTH:  # before parsing: tomllib would recurse or stall
+        raise error(too_deep)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+    except RecursionError:  # a backstop: _nesting counted too few
+        raise error(too_deep) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_POSITION.search(message)
@@ -58,6 +70,77 @@ def read_toml(path: Path, error: type[InputError] = InputError) -> dict[str, Any
             message = message[: match.start()]
             where = f"{name}:{match[1]}:{match[2]}" if match[1] else f"{name}:end"
         raise error(Problem(where, f"TOML syntax error: {message}")) from None
+    if _depth(data) > MAX_DEPTH:  # a header's and a key's levels add up
+        raise error(too_deep)
+    return data
+
+
+# What ends each kind of text when scanning for nesting: code, comments, the
+# four kinds of strings (https://toml.io/en/v1.0.0#string).
+_CODE = regex.compile(r"""\"\"\"|'''|["'#\[\]{}.=,\n]""")
+_UNTIL = {
+    "#": regex.compile(r"\n"),
+    '"': regex.compile(r'[\\"\n]'),
+    "'": regex.compile(r"['\n]"),
+    '"""': regex.compile(r'\\|"""'),
+    "'''": regex.compile(r"'''"),
+}
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of brackets, or the most parts of a dotted key, in TOML ``text``.
+
+    A linear scan that skips strings and comments, so that it can run before
+    tomllib (whose parser would recurse, or take quadratic time, on the
+    pathological inputs). It stops as soon as the answer exceeds ``MAX_DEPTH``.
+    """
+    depth = parts = deepest = 0
+    pos = 0
+    mode = ""  # "" outside strings and comments, else the token that opened them
+    while deepest <= MAX_DEPTH:
+        found = (_UNTIL[mode] if mode else _CODE).search(text, pos)
+        if found is None:
+            break
+        token, pos = found[0], found.end()
+        if mode == "":
+            if token in _UNTIL:
+                mode = token
+            elif token in "[{":
+                depth += 1
+                parts = 0
+            elif token in "]}":
+                depth = max(depth - 1, 0)
+                parts = 0
+            elif token == ".":  # a float has one dot; a dotted key one per level
+                parts += 1
+            else:  # "=", ",", a line break: the key (or value) is over
+                parts = 0
+            deepest = max(deepest, depth, parts + 1)
+        elif token == "\\":
+            pos += 1  # an escaped character, perhaps a quote
+        elif token == "\n" and mode in "#\"'":
+            mode = ""  # a comment ends; an unclosed string is tomllib's error to report
+            parts = 0
+        elif token == mode:
+            if len(mode) == 3:  # a multi-line string may end with one or two more quotes
+                while pos < len(text) and text[pos] == mode[0] and found.end() + 2 > pos:
+                    pos += 1
+            mode = ""
+    return deepest
+
+
+def _depth(data: dict[str, Any]) -> int:
+    """How deep tables and arrays nest in ``data``, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def validation_problems(
