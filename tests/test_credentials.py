@@ -53,3 +53,44 @@ def test_every_secret_read_is_redacted(tmp_path: Path) -> None:
     Credentials("twitter", env, tmp_path / "none").require("access_token")
     assert redact("Bearer AAAA-very-secret-XYZ failed") == "Bearer **** failed"
     assert redact("GET /x?access_token=abc&y=1") == "GET /x?access_token=****&y=1"
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("AAAA-one\nBBBB-two", "a line break"),
+        ("AAAA-one\rBBBB-two", "a carriage return"),
+        ("AAAA-one\x00BBBB-two", "a control character"),
+        ("AAAA-one\x7fBBBB-two", "a control character"),
+        ("AAAA-one\u200bBBBB-two", "a non-ASCII character"),
+        ("AAAA-oneéBBBB-two", "a non-ASCII character"),
+    ],
+)
+def test_unusable_secret_refused_naming_the_variable_not_the_value(
+    value: str, what: str, tmp_path: Path
+) -> None:
+    """A secret with a control or non-ASCII character: CredentialsError naming the variable."""
+    env = {"CROSSPOST_TIKTOK_ACCESS_TOKEN": value}
+    with pytest.raises(CredentialsError) as info:
+        Credentials("tiktok", env, tmp_path / "none.toml").get("access_token")
+    message = str(info.value)
+    assert message.startswith(f"tiktok: CROSSPOST_TIKTOK_ACCESS_TOKEN contains {what}")
+    assert "AAAA" not in message and "BBBB" not in message and "one" not in message
+    assert info.value.exit_code == 2
+
+
+def test_unusable_secret_in_file_names_key_and_file(tmp_path: Path) -> None:
+    """From the credentials file: the key, the platform's table and the file are named."""
+    file = write(tmp_path / "c.toml", '[youtube]\nclient_secret = "AAAA\\tBBBB"\n', 0o600)
+    with pytest.raises(CredentialsError) as info:
+        Credentials("youtube", {}, file).require("client_secret")
+    assert str(info.value).startswith(
+        f"youtube: client_secret under [youtube] in {file} contains a tab"
+    )
+    assert "AAAA" not in str(info.value)
+
+
+def test_surrounding_whitespace_is_not_a_problem(tmp_path: Path) -> None:
+    """A trailing newline (from `echo` or a copied line) is stripped, not refused."""
+    env = {"CROSSPOST_TIKTOK_ACCESS_TOKEN": "  act.1234-ok \n"}
+    assert Credentials("tiktok", env, tmp_path / "none").get("access_token") == "act.1234-ok"

@@ -64,19 +64,38 @@ class Credentials:
                     data = tomllib.loads(self._file.read_text("utf-8"))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                     raise CredentialsError(f"{self._file}: cannot be read: {exc}") from None
+                except RecursionError:  # brackets nested hundreds deep: not a credentials file
+                    raise CredentialsError(
+                        f"{self._file}: cannot be read: nested too deep"
+                    ) from None
                 table = data.get(self.platform, {})
                 self._table = table if isinstance(table, dict) else {}
         return self._table
 
     def get(self, key: str) -> str | None:
-        """The secret ``key``, or None when it is set nowhere."""
-        value = self._environ.get(env_name(self.platform, key))
+        """The secret ``key``, or None when it is set nowhere.
+
+        A value with a control character (a line break pasted along) or a
+        non-ASCII character is refused with a ``CredentialsError`` naming where
+        it was set, never the value: no platform issues such tokens, and HTTP
+        headers cannot carry them, so sending it would fail in a way that looks
+        like a platform fault.
+        """
+        where = env_name(self.platform, key)
+        value = self._environ.get(where)
         if value is None:
+            where = f"{key} under [{self.platform}] in {self._file}"
             found = self._from_file().get(key)
             value = found if isinstance(found, str) else None
         if value is not None:
             value = value.strip()
             redaction.register(value)
+            unusable = _unusable(value)
+            if unusable:
+                raise CredentialsError(
+                    f"{self.platform}: {where} contains {unusable}; secrets are plain ASCII "
+                    "text: copy it again and set it without it (the value is not shown)"
+                )
         return value or None
 
     def require(self, key: str) -> str:
@@ -97,3 +116,18 @@ class Credentials:
             f"{self.platform}: missing credentials: set {names} in the environment, "
             f"or add them under [{self.platform}] in {self._file} (mode 0600)"
         )
+
+
+_NAMED = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
+
+
+def _unusable(value: str) -> str | None:
+    """What in ``value`` cannot be part of a secret, in words (never the value), or None."""
+    for char in value:
+        if char in _NAMED:
+            return _NAMED[char]
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            return "a control character"
+        if ord(char) > 0x7E:
+            return "a non-ASCII character (a curly quote or a non-breaking space, say)"
+    return None
