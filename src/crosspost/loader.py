@@ -8,7 +8,7 @@ line each, each naming the file and the place in it.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,10 @@ from crosspost.models import Announcement, Loaded, Media, Overrides
 # refused or mangled by the platforms. (\r is allowed: CRLF files are normal.)
 _CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+#: A publish_at further ahead than this is most likely a typo in the year: it is
+#: warned about (validate and preview show it), not refused.
+FAR_AHEAD = timedelta(days=365)
+
 
 def load_announcement(path: Path, config: Configuration | None = None) -> Loaded:
     """Read ``path``, validate it against the schema and ``config``, resolve its media."""
@@ -56,7 +60,8 @@ def load_announcement(path: Path, config: Configuration | None = None) -> Loaded
         for name, opts in overrides.items()
         if opts.media is not None
     }
-    publish_at = _publish_at(ann.publish_at, config, where, problems)
+    warnings: list[str] = []
+    publish_at = _publish_at(ann.publish_at, config, where, problems, warnings)
     if problems:
         raise AnnouncementError(problems)
     return Loaded(
@@ -68,6 +73,7 @@ def load_announcement(path: Path, config: Configuration | None = None) -> Loaded
         media=media,
         platform_media=platform_media,
         publish_at=publish_at,
+        warnings=tuple(warnings),
     )
 
 
@@ -208,18 +214,73 @@ def _nfc(text: str | None) -> str | None:
 
 
 def _publish_at(
-    value: datetime | None, config: Configuration, where: str, problems: list[Problem]
+    value: datetime | None,
+    config: Configuration,
+    where: str,
+    problems: list[Problem],
+    warnings: list[str],
 ) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    tz = config.timezone
-    if tz is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        tz = config.timezone
+        if tz is None:
+            problems.append(
+                Problem(
+                    f"{where}: publish_at",
+                    "has no UTC offset and the config has no [profile] timezone; "
+                    'write it like 2023-11-30T10:00:00+07:00, or set timezone = "Asia/Jakarta"',
+                )
+            )
+            return None
+        local = _local_time(value, tz, str(tz), f"{where}: publish_at", problems)
+        if local is None:
+            return None
+        value = local
+    ahead = value - datetime.now(UTC)
+    if ahead > FAR_AHEAD:
+        warnings.append(
+            f"{where}: publish_at: {value.isoformat()} is {ahead.days:,} days ahead, more "
+            "than a year; check the year"
+        )
+    return value
+
+
+def _local_time(
+    value: datetime, tz: tzinfo, zone: str, place: str, problems: list[Problem]
+) -> datetime | None:
+    """``value``, a wall-clock time in ``tz``, made aware; None (and a problem) when the
+    time does not exist (the clocks skip it) or exists twice (the clocks go back).
+    """
+    first = value.replace(tzinfo=tz, fold=0)
+    second = value.replace(tzinfo=tz, fold=1)
+    shown = value.isoformat()
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
         problems.append(
             Problem(
-                f"{where}: publish_at",
-                "has no UTC offset and the config has no [profile] timezone; "
-                'write it like 2023-11-30T10:00:00+07:00, or set timezone = "Asia/Jakarta"',
+                place,
+                f"{shown} does not exist in {zone}: the clocks skip from "
+                f"{_offset(first)} to {_offset(second)} then; choose a time outside "
+                "the gap",
             )
         )
         return None
-    return value.replace(tzinfo=tz)
+    if first.utcoffset() != second.utcoffset():
+        problems.append(
+            Problem(
+                place,
+                f"{shown} happens twice in {zone} (the clocks go back then); "
+                f"write it with its offset: {first.isoformat()} (the first) or "
+                f"{second.isoformat()} (the second)",
+            )
+        )
+        return None
+    return first
+
+
+def _offset(moment: datetime) -> str:
+    """The UTC offset of an aware time, as ISO 8601 writes it (+07:00)."""
+    minutes = int((moment.utcoffset() or timedelta()).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"

@@ -121,3 +121,6 @@ class Loaded:
     media: tuple[MediaFile, ...]
     platform_media: dict[str, tuple[MediaFile, ...]]
     publish_at: datetime | None
+    #: Things worth a look that do not stop publishing (a publish_at years ahead),
+    #: one line each naming the file and the field.
+    warnings: tuple[str, ...] = ()
