@@ -2,7 +2,8 @@
 
 ``main`` turns every ``CrosspostError`` into readable lines on stderr and its
 exit code (design.md); a traceback appears only with ``--debug`` (or
-``CROSSPOST_DEBUG=1``), and unexpected errors say how to get one.
+``CROSSPOST_DEBUG=1``), and unexpected errors say how to get one. ``--debug``
+adds the traceback and changes nothing else: the exit code is the same.
 """
 
 from __future__ import annotations
@@ -81,15 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CrosspostError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         from crosspost.cli._output import error
 
         error(str(exc))
         return exc.exit_code
     except Exception as exc:
-        if debug:
-            raise
+        _traceback(debug)
         from crosspost.cli._output import error
 
         error(
@@ -98,6 +97,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 70  # EX_SOFTWARE
     return 0
+
+
+def _traceback(debug: bool) -> None:
+    """With --debug, the traceback of the error being handled, on stderr (secrets redacted).
+
+    Only shown: the exit code stays the one the error has without --debug, so a
+    script or cron job behaves the same when someone turns --debug on.
+    """
+    if debug:
+        import traceback
+
+        from crosspost.redaction import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.flush()
 
 
 def entry() -> None:
