@@ -55,6 +55,7 @@ class FacebookAdapter(Adapter):
     limits = Limits(body=63_206)
     Settings = FacebookSettings
     credentials = ("page_token",)
+    secrets = ("user_token", "app_secret")
     required_settings = ("page_id",)
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from crosspost import fitting, hashtags
 from crosspost.config import Configuration, PlatformSettings
@@ -28,7 +28,10 @@ from crosspost.models import Loaded, Overrides
 from crosspost.units import Unit, counter
 
 if TYPE_CHECKING:
+    import httpx
+
     from crosspost.api import PublishContext
+    from crosspost.credentials import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,58 @@ class Published:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """Who a credential posts as, as the platform reports it."""
+
+    name: str
+    id: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of ``crosspost doctor``: ``ok``, ``warn`` (tonight's run still works) or
+    ``fail`` (tonight's run would fail); the message says what to do."""
+
+    level: Literal["ok", "warn", "fail"]
+    message: str
+
+
+@dataclass
+class LoginSession:
+    """What ``Adapter.login`` gets: the client, this platform's settings and secrets, and
+    the ways to talk to the person logging in (tests drive them without a terminal)."""
+
+    client: httpx.AsyncClient
+    platform: str
+    settings: PlatformSettings
+    credentials: Credentials
+    #: Open the authorization URL in a browser; False: print it (a server over SSH).
+    open_browser: bool
+    #: Print a line to the person.
+    say: Callable[[str], None]
+    #: Ask the person for a line (the redirected URL with --no-browser).
+    ask: Callable[[str], str]
+    #: Let the person pick one of several (a Facebook Page); the index picked.
+    choose: Callable[[str, list[str]], int]
+    #: Options of ``auth login`` (``{"oauth1": True}`` for X, ``{"login": "instagram"}``).
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Login:
+    """What a finished login stores: secrets and facts in the credentials file, and
+    account ids the config needs (``page_id``), which ``auth login`` writes there."""
+
+    account: Account
+    secrets: dict[str, str]
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Sent:
     """What the journal recorded of an irreversible step whose answer never came back.
 
@@ -183,6 +238,11 @@ class Adapter(ABC):
     credentials: ClassVar[tuple[str, ...]] = ()
     #: Settings (account ids) that must be set in config before publishing.
     required_settings: ClassVar[tuple[str, ...]] = ()
+    #: Every key this platform may read from the credentials file beyond
+    #: ``credentials`` (app secrets, refresh tokens): anything else there is a typo.
+    secrets: ClassVar[tuple[str, ...]] = ()
+    #: Where the platform's developer console issues the app credentials.
+    console_url: ClassVar[str | None] = None
 
     def __init__(self, settings: PlatformSettings | None = None) -> None:
         self.settings = settings if settings is not None else self.Settings()
@@ -367,6 +427,45 @@ class Adapter(ABC):
     @abstractmethod
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Send ``post``; raise a ``PlatformError`` subclass when it does not go out."""
+
+    # -- accounts (docs/credentials.md) ---------------------------------------
+
+    def missing_credentials(self, credentials: Credentials) -> list[str]:
+        """The secrets publishing needs that are set nowhere (X accepts either of two sets)."""
+        return credentials.missing(self.credentials)
+
+    async def login(self, session: LoginSession) -> Login:
+        """Run this platform's authorization flow to the end; what to store.
+
+        Called by ``crosspost auth login``. The default: the platform has no
+        flow crosspost can run, and the secrets are set by hand.
+        """
+        from crosspost.errors import ConfigError
+
+        raise ConfigError(
+            f"{self.display_name}: crosspost cannot log in here; set the credentials by hand "
+            "(see docs/platforms/)"
+        )
+
+    async def renew(self, ctx: PublishContext, horizon: float) -> None:
+        """Renew every token that expires within ``horizon`` seconds, before publishing.
+
+        A renewed (rotated) token is saved (``ctx.credentials.save``) before
+        anything uses it. When renewal is impossible, raise ``AuthError`` naming
+        the account, the reason and the ``crosspost auth login`` command. The
+        default has nothing to renew.
+        """
+        return None
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """Who the credentials post as, from a read-only ``/me``-style call (``doctor``)."""
+        from crosspost.errors import ConfigError
+
+        raise ConfigError(f"{self.display_name}: crosspost cannot ask who the account is")
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """``doctor``'s read-only checks beyond identity: ids, scopes, media URLs, visibility."""
+        return []
 
     async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
         """Find out whether an earlier run's irreversible step landed (docs/state.md).

@@ -68,6 +68,9 @@ Mode = Literal["publish", "run"]
 #: After a stop signal, how long platforms already past their irreversible step
 #: may take to record their outcome before they are stopped too.
 GRACE_SECONDS = 20.0
+#: Tokens expiring within this many seconds are renewed before a platform's run:
+#: longer than any run (uploads included) takes.
+RENEW_HORIZON = 3600.0
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -569,6 +572,11 @@ async def _one(
     )
     previous = todo.previous
     journal.start(name, previous)
+    try:
+        # Tokens that would expire during the run are renewed first (and saved at once).
+        await adapter.renew(ctx, RENEW_HORIZON)
+    except (PlatformError, CredentialsError) as exc:
+        return _failed(name, journal, exc, policy, code="auth")
     if todo.reconcile and previous is not None:
         found = await _reconcile(adapter, todo.post, previous, ctx, journal)
         if found is not None:
