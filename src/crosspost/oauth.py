@@ -213,6 +213,7 @@ class LoopbackReceiver:
         self.port = port
         self._answer: dict[str, str] | None = None
         self._arrived = threading.Event()
+        self._lock = threading.Lock()  # two requests at once: only the first is the answer
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -270,14 +271,15 @@ class LoopbackReceiver:
 
     def _deliver(self, params: dict[str, str]) -> bool:
         """Keep the first answer only; whether this one was it."""
-        if self._arrived.is_set():
-            return False
-        for key in ("code", "state"):
-            if params.get(key):
-                redaction.register(params[key])
-        self._answer = params
-        self._arrived.set()
-        return True
+        with self._lock:
+            if self._arrived.is_set():
+                return False
+            for key in ("code", "state"):
+                if params.get(key):
+                    redaction.register(params[key])
+            self._answer = params
+            self._arrived.set()
+            return True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
