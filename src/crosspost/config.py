@@ -155,8 +155,17 @@ def user_dir() -> Path:
     return Path(typer.get_app_dir("crosspost"))
 
 
-def find_config(explicit: Path | None, announcement: Path | None = None) -> Path | None:
-    """The config file to use, in the documented order; None when there is none."""
+def find_config(
+    explicit: Path | None, announcement: Path | None = None, root: Path | None = None
+) -> Path | None:
+    """The config file to use, in the documented order; None when there is none.
+
+    With ``root`` (the folder ``crosspost run`` and ``queue`` were given), an
+    announcement in a subfolder also finds the ``crosspost.toml`` of any folder
+    between it and ``root``: ``announcements/2026/x.toml`` uses
+    ``announcements/crosspost.toml``, not a config found elsewhere (whose
+    state directory would not know what was published).
+    """
     if explicit is not None:
         return explicit
     env = os.environ.get("CROSSPOST_CONFIG")
@@ -165,6 +174,12 @@ def find_config(explicit: Path | None, announcement: Path | None = None) -> Path
     candidates = []
     if announcement is not None:
         candidates.append(announcement.parent / "crosspost.toml")
+        if root is not None:
+            top = root.resolve()
+            folder = announcement.parent.resolve()
+            while folder != top and top in folder.parents:
+                folder = folder.parent
+                candidates.append(folder / "crosspost.toml")
     candidates += [Path("crosspost.toml"), user_dir() / "config.toml"]
     return next((c for c in candidates if c.is_file()), None)
 

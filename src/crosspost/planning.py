@@ -38,6 +38,8 @@ class Plan:
         return {
             "announcement": self.loaded.id,
             "publish_at": self.loaded.publish_at.isoformat() if self.loaded.publish_at else None,
+            "draft": self.loaded.announcement.draft,
+            "warnings": list(self.loaded.warnings),
             "posts": [post.to_json() for post in self.posts],
         }
 

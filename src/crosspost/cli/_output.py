@@ -69,7 +69,11 @@ def show_plan(plan: Plan, out: Console) -> None:
     out.print(Text(f"Announcement {plan.loaded.id}", style="bold"), end="")
     if plan.loaded.publish_at:
         out.print(Text(f" · scheduled {plan.loaded.publish_at.isoformat()}"), end="")
+    if plan.loaded.announcement.draft:
+        out.print(Text(" · draft: not published until draft = true is removed"), end="")
     out.print()
+    for warning in plan.loaded.warnings:
+        out.print(Text(f"! {warning}", style="yellow"), soft_wrap=True)
     for post in plan.posts:
         show_post(post, out)
 

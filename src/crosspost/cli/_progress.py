@@ -23,7 +23,10 @@ class LineProgress(Progress):
 
     def step(self, platform: str, message: str) -> None:
         """Print the step."""
-        self.out.print(f"{NAMES.get(platform, platform)}: {message}", highlight=False)
+        # soft_wrap: cron mail is not a terminal; a step must stay one line.
+        self.out.print(
+            f"{NAMES.get(platform, platform)}: {message}", highlight=False, soft_wrap=True
+        )
 
     def upload_started(self, platform: str, name: str, total: int) -> None:
         """Remember the start, to report the rate at the end."""

@@ -46,7 +46,7 @@ def queue(
 
     now = datetime.now(UTC)
     files = scan(directory)
-    sources = Sources(config)
+    sources = Sources(config, directory)
     try:
         rows = [_row(path, sources, now) for path in files]
         for announcement, paths in duplicate_ids({r.file: r.id for r in rows if r.id}).items():
@@ -70,8 +70,9 @@ def queue(
 class Sources:
     """Configs and state stores, each loaded once however many announcements share it."""
 
-    def __init__(self, explicit: Path | None) -> None:
+    def __init__(self, explicit: Path | None, root: Path | None = None) -> None:
         self.explicit = explicit
+        self.root = root
         self._configs: dict[Path | None, Configuration | Exception] = {}
         self._stores: dict[Path, Store] = {}
 
@@ -80,7 +81,7 @@ class Sources:
         from crosspost.config import find_config, load_config
         from crosspost.errors import InputError
 
-        path = find_config(self.explicit, announcement)
+        path = find_config(self.explicit, announcement, self.root)
         key = path.resolve() if path is not None else None
         if key not in self._configs:
             try:

@@ -51,7 +51,7 @@ def run(
 
     files = scan(directory)
     out = human(json)
-    runner = _Runner(out, json, config)
+    runner = _Runner(out, json, config, directory)
     try:
         documents = runner.all(files)
     finally:
@@ -67,8 +67,9 @@ def run(
 class _Runner:
     """One ``run``: the stores it opened, the locks it holds, the exit code so far."""
 
-    def __init__(self, out: Console, json: bool, config: Path | None) -> None:
+    def __init__(self, out: Console, json: bool, config: Path | None, root: Path) -> None:
         self.out = out
+        self.root = root
         self.json = json
         self.config = config
         self.stores: dict[Path, Store] = {}
@@ -90,7 +91,7 @@ class _Runner:
     def config_for(self, path: Path) -> Configuration:
         from crosspost.config import find_config, load_config
 
-        source = find_config(self.config, path)
+        source = find_config(self.config, path, self.root)
         key = source.resolve() if source else None
         if key not in self.configs:
             self.configs[key] = load_config(source)

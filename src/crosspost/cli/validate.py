@@ -37,7 +37,14 @@ def validate(
                     error(f"{path}: {platform}: {problem}")
             continue
         names = ", ".join(p.platform for p in plan.posts)
-        out.print(Text(f"✓ {path}: ready for {names}", style="green"), soft_wrap=True)
+        ready = (
+            "a draft (draft = true): not published until that line goes"
+            if (plan.loaded.announcement.draft)
+            else f"ready for {names}"
+        )
+        out.print(Text(f"✓ {path}: {ready}", style="green"), soft_wrap=True)
+        for warning in plan.loaded.warnings:
+            out.print(Text(f"  ! {warning}", style="yellow"), soft_wrap=True)
         for post in plan.posts:
             for warning in post.warnings:
                 out.print(Text(f"  ! {post.platform}: {warning}", style="yellow"), soft_wrap=True)
