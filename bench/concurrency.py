@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crosspost.ledger import Ledger  # noqa: E402
 from crosspost.planning import plan_file  # noqa: E402
-from crosspost.publishing import run  # noqa: E402
+from crosspost.publishing import Policy, run  # noqa: E402
+from crosspost.state import open_store  # noqa: E402
 from tests.fakes.world import EXAMPLE, World  # noqa: E402
 
 PLATFORMS = ("facebook", "instagram", "tiktok", "youtube", "twitter")
@@ -39,11 +39,11 @@ def once(only: tuple[str, ...], delay: float, poll: float) -> float:
     with world.serving(), tempfile.TemporaryDirectory() as tmp:
         config = world.config(Path(tmp) / "config.toml")
         plan = plan_file(EXAMPLE / "announcement.toml", config_path=config, only=list(only))
+        store = open_store(Path(tmp) / "state", legacy=Path(tmp) / "none")
         start = time.perf_counter()
-        results = run(
-            plan, environ=world.environ(), ledger=Ledger("bench", Path(tmp)), poll_interval=poll
-        )
+        results = run(plan, store=store, environ=world.environ(), policy=Policy(poll_interval=poll))
         elapsed = time.perf_counter() - start
+        store.close()
     bad = [r for r in results if r.status != "published"]
     if bad:
         raise SystemExit(f"publish failed: {bad}")

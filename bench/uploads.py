@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,15 +24,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FTYP = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+#: A movie header of 10 s (time scale 1000): crosspost refuses an MP4 without one.
+MOOV = (
+    struct.pack(">I4s", 116, b"moov")
+    + struct.pack(">I4sI4I", 108, b"mvhd", 0, 0, 0, 1000, 10_000)
+    + bytes(80)
+)
+#: The media data box, of size 0: it runs to the end of the file.
+MDAT = struct.pack(">I4s", 0, b"mdat")
 
 
 def make_video(folder: Path, size: int) -> Path:
     """An announcement with one video of ``size`` bytes (an MP4 header, then data)."""
     media = folder / "big.mp4"
+    head = FTYP + MOOV + MDAT
     with media.open("wb") as handle:
-        handle.write(FTYP)
+        handle.write(head)
         block = os.urandom(1 << 20)
-        left = size - len(FTYP)
+        left = size - len(head)
         while left > 0:
             handle.write(block[: min(len(block), left)])
             left -= len(block)
