@@ -213,3 +213,22 @@ def test_state_that_cannot_be_written_stops_before_sending(world: World, tmp_pat
     assert result.returncode == 1
     assert str(blocker) in result.stderr and "Traceback" not in result.stderr
     assert not world.facebook.requests and not world.twitter.requests
+
+
+def test_a_moved_state_dir_or_another_home_publishes_nothing_again(
+    world: World, tmp_path: Path
+) -> None:
+    """The state moves with state_dir (mv + config), and HOME no longer matters."""
+    folder = setup(world, tmp_path)
+    announcement(folder, "due.toml", "Pindah rumah", publish_at=when(minutes=-1))
+    assert crosspost(world, tmp_path, "run", str(folder)).returncode == 0
+    (folder / "state").rename(folder / "kept-state")
+    config = folder / "crosspost.toml"
+    config.write_text(
+        config.read_text("utf-8").replace('state_dir = "state"', 'state_dir = "kept-state"'),
+        encoding="utf-8",
+    )
+    other_home = {"CROSSPOST_HOME": str(tmp_path / "another-home")}
+    again = crosspost(world, tmp_path, "run", str(folder), env=other_home)
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == ""
+    assert len(world.facebook.posts) == 1 and len(world.twitter.tweets) == 1
