@@ -83,6 +83,10 @@ class Post:
     problems: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: None when the post will be public; otherwise who can see it, in words
+    #: ("only the account (TikTok SELF_ONLY)"). Preview and results show it: a
+    #: post only the account can see must never look like a public one.
+    visibility: str | None = None
 
     @property
     def text(self) -> str:
@@ -101,6 +105,7 @@ class Post:
             "dropped": list(self.dropped),
             "warnings": list(self.warnings),
             "problems": list(self.problems),
+            "visibility": self.visibility or "public",
         }
         data.update(self.extra)
         return data

@@ -608,7 +608,11 @@ async def _one(
             return Result(name, "unknown", code="internal", message=message, exception=exc)
         return _failed(name, journal, exc, policy, code="internal", message=message)
     progress.step(name, "published")
-    return _record_published(name, journal, published.remote_id, published.url)
+    result = _record_published(name, journal, published.remote_id, published.url)
+    if todo.post.visibility and not result.message:
+        # A post only the account can see must never read as a public one.
+        result = dataclasses.replace(result, message=f"not public: {todo.post.visibility}")
+    return result
 
 
 async def _reconcile(

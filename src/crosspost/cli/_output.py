@@ -114,6 +114,8 @@ def show_post(post: Post, out: Console) -> None:
         rows.append(Text("tags: " + ", ".join(tags), style="cyan"))
     if post.dropped:
         rows.append(Text("dropped: " + ", ".join(post.dropped), style="dim"))
+    if post.visibility:
+        rows.append(Text(f"🔒 not public: {post.visibility}", style="bold yellow"))
     for warning in post.warnings:
         rows.append(Text("! " + warning, style="yellow"))
     for problem in post.problems:
@@ -126,6 +128,8 @@ def show_post(post: Post, out: Console) -> None:
     )
     if post.trimmed:
         status += " · trimmed"
+    if post.visibility:
+        status += " · not public"
     style = "red" if post.problems else ("yellow" if post.trimmed or post.dropped else "green")
     out.print(
         Panel(
