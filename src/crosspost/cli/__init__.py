@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from crosspost.cli.doctor import doctor
 from crosspost.cli.init import init
 from crosspost.cli.preview import preview
 from crosspost.cli.publish import publish
@@ -63,6 +64,7 @@ app.command()(resolve)
 app.command()(status)
 app.command()(queue)
 app.command()(init)
+app.command()(doctor)
 
 
 def main(argv: list[str] | None = None) -> int:
