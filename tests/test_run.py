@@ -232,3 +232,20 @@ def test_a_moved_state_dir_or_another_home_publishes_nothing_again(
     again = crosspost(world, tmp_path, "run", str(folder), env=other_home)
     assert again.returncode == 0 and again.stdout == "" and again.stderr == ""
     assert len(world.facebook.posts) == 1 and len(world.twitter.tweets) == 1
+
+
+def test_an_unknown_outcome_is_mailed_once_and_looked_up_each_run(
+    world: World, tmp_path: Path
+) -> None:
+    """X's answer is lost: the first run says what to check; later runs look again quietly."""
+    folder = setup(world, tmp_path)
+    due = announcement(folder, "due.toml", "Jawaban hilang", publish_at=when(minutes=-1))
+    world.twitter.fail(r"POST /2/tweets$", drop=True)
+    first = crosspost(world, tmp_path, "run", str(folder))
+    assert first.returncode == 3
+    assert f"crosspost resolve {due} --platform twitter --not-published" in first.stdout
+    lookups = len(world.twitter.calls(r"GET /2/users/\d+/tweets"))
+    second = crosspost(world, tmp_path, "run", str(folder))
+    assert second.returncode == 3 and second.stdout == "" and second.stderr == ""
+    assert len(world.twitter.calls(r"GET /2/users/\d+/tweets")) > lookups
+    assert len(world.twitter.calls(r"POST /2/tweets$")) == 1

@@ -630,7 +630,9 @@ async def _reconcile(
         found = await adapter.reconcile(post, Sent(sent_at, dict(previous.handles)), ctx)
     except UnknownOutcomeError as exc:
         message = redact(str(exc))
-        quiet = previous.status == "unknown" and previous.reported and previous.message == message
+        # Told once already: cron stays quiet until something changes (found,
+        # shown absent, or resolved by hand), whatever the lookup now says.
+        quiet = previous.status == "unknown" and previous.reported
         _record(journal, name, "unknown", code=exc.code, message=message, reported=True)
         return Result(
             name,
@@ -642,7 +644,7 @@ async def _reconcile(
         )
     except PlatformError as exc:
         message = redact(f"{exc}; the earlier attempt's outcome is still unknown")
-        quiet = previous.status == "unknown" and previous.reported and previous.message == message
+        quiet = previous.status == "unknown" and previous.reported
         _record(journal, name, "unknown", code=exc.code, message=message, reported=True)
         return Result(name, "unknown", code=exc.code, message=message, earlier=True, quiet=quiet)
     if found is None:
