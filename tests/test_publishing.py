@@ -250,8 +250,10 @@ def test_cron_waits_for_the_backoff_and_gives_up(store: Store) -> None:
     cron = Policy(mode="run", max_attempts=2, retry_backoff=timedelta(minutes=15))
     run(plan, environ=ENV, store=store, policy=cron)
     waiting = run(plan, environ=ENV, store=store, policy=cron)
-    assert waiting[0].status == "failed" and waiting[0].quiet and "next try" in (
-        waiting[0].message or ""
+    assert (
+        waiting[0].status == "failed"
+        and waiting[0].quiet
+        and "next try" in (waiting[0].message or "")
     )
     assert len(adapters["facebook"].sent) == 1
     _due_now(store, "facebook")
@@ -279,9 +281,7 @@ def test_changed_post_after_publishing_is_flagged_not_resent(store: Store) -> No
     assert len(adapters["facebook"].sent) == 1
 
 
-def test_the_same_id_in_another_file_is_refused_naming_both(
-    store: Store, tmp_path: Path
-) -> None:
+def test_the_same_id_in_another_file_is_refused_naming_both(store: Store, tmp_path: Path) -> None:
     """A second file with the same id (different content) is an error, never a silent skip."""
     plan, adapters = scripted_plan(facebook=["ok"])
     run(plan, environ=ENV, store=store)
@@ -331,3 +331,29 @@ def _due_now(store: Store, platform: str) -> None:
     assert current is not None
     past = datetime.now(UTC) - timedelta(seconds=1)
     store.put(ANNOUNCEMENT, dataclasses.replace(current, next_try=stamp(past)))
+
+
+def test_force_without_platform_is_refused_with_the_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--force alone would resend everywhere: refused (exit 2), showing how to name one."""
+    from crosspost.cli import main
+
+    ann = str(EXAMPLE / "announcement.toml")
+    assert main(["publish", ann, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"crosspost publish {ann} --force --platform" in err
+    assert main(["publish", ann, "--again", "--platform", "twitter"]) == 2
+    assert "--again goes with --force" in capsys.readouterr().err
+
+
+def test_a_draft_is_never_published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """publish refuses a draft (exit 2), naming the line to remove; validate says it is one."""
+    from crosspost.cli import main
+
+    draft = tmp_path / "draf.toml"
+    draft.write_text('body = "Belum siap"\ndraft = true\ntargets = ["facebook"]\n', "utf-8")
+    assert main(["publish", str(draft), "--now"]) == 2
+    assert "draft = true" in capsys.readouterr().err
+    assert main(["validate", str(draft)]) == 0
+    assert "a draft" in capsys.readouterr().out
