@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from crosspost.cli.auth import app as auth_app
 from crosspost.cli.doctor import doctor
 from crosspost.cli.init import init
 from crosspost.cli.preview import preview
@@ -65,6 +66,7 @@ app.command()(status)
 app.command()(queue)
 app.command()(init)
 app.command()(doctor)
+app.add_typer(auth_app, name="auth")
 
 
 def main(argv: list[str] | None = None) -> int:
