@@ -357,3 +357,60 @@ def test_a_draft_is_never_published(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "draft = true" in capsys.readouterr().err
     assert main(["validate", str(draft)]) == 0
     assert "a draft" in capsys.readouterr().out
+
+
+def test_a_thread_cut_short_is_never_retried_blindly(store: Store) -> None:
+    """Part 1 is public, part 2 refused: recorded unknown, so no run posts part 1 again."""
+    plan, adapters = scripted_plan(twitter=["ok"])
+    original = adapters["twitter"].publish
+
+    async def half_thread(post: Post, ctx: PublishContext) -> Published:
+        ctx.sending(text=post.text)
+        ctx.remember(ids=["111"])
+        raise InvalidContentError(ctx.platform, "X refused part 2 of 3")
+
+    adapters["twitter"].publish = half_thread  # type: ignore[method-assign]
+    first = run(plan, environ=ENV, store=store)
+    assert first[0].status == "unknown" and "crosspost resolve" in (first[0].message or "")
+    recorded = entry(store, "twitter")
+    assert recorded is not None and recorded.status == "unknown"
+    assert recorded.handles["ids"] == ["111"]
+    adapters["twitter"].publish = original  # type: ignore[method-assign]
+    again = run(plan, environ=ENV, store=store, policy=Policy(mode="run"))
+    assert again[0].status == "unknown" and adapters["twitter"].sent == []
+
+
+def test_a_renewal_failure_keeps_an_unsettled_entry(store: Store) -> None:
+    """The token cannot be renewed while an earlier send is unsettled: 'sending' stays."""
+    from crosspost.errors import AuthError
+
+    plan, adapters = scripted_plan("found", facebook=["ok"])
+    _left_sending(store, plan)
+
+    async def refused(ctx: PublishContext, horizon: float) -> None:
+        raise AuthError(ctx.platform, "the refresh token was refused")
+
+    adapters["facebook"].renew = refused  # type: ignore[method-assign]
+    result = run(plan, environ=ENV, store=store)
+    assert result[0].status == "failed" and result[0].code == "auth"
+    kept = entry(store, "facebook")
+    assert kept is not None and kept.status == "sending"
+    del adapters["facebook"].renew
+    found = run(plan, environ=ENV, store=store)
+    assert found[0].status == "published" and adapters["facebook"].sent == []
+
+
+def test_a_bug_while_looking_leaves_the_earlier_entry(store: Store) -> None:
+    """reconcile itself fails unexpectedly: nothing sent, the entry still says 'sending'."""
+    plan, adapters = scripted_plan(facebook=["ok"])
+    _left_sending(store, plan)
+
+    async def broken(post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+        raise KeyError("data")
+
+    adapters["facebook"].reconcile = broken  # type: ignore[method-assign]
+    result = run(plan, environ=ENV, store=store)
+    assert result[0].status == "unknown" and result[0].code == "internal"
+    assert "nothing was sent" in (result[0].message or "")
+    kept = entry(store, "facebook")
+    assert kept is not None and kept.status == "sending" and adapters["facebook"].sent == []

@@ -260,14 +260,30 @@ class StoreJournal(Journal):
         self.sent: set[str] = set()
         self.sent_at: dict[str, str] = {}
         self.previous: dict[str, Entry] = {}
+        #: Platforms whose earlier ``sending``/``unknown`` entry is not settled yet: a
+        #: failure now must not overwrite it (the next run still has to look).
+        self.unsettled: set[str] = set()
 
-    def start(self, platform: str, previous: Entry | None) -> None:
+    def start(self, platform: str, previous: Entry | None, *, unsettled: bool = False) -> None:
         """A fresh attempt at ``platform`` begins (nothing recorded until ``sending``)."""
         self.handles[platform] = {}
         self.sent.discard(platform)
         self.sent_at.pop(platform, None)
         if previous is not None:
             self.previous[platform] = previous
+        if unsettled:
+            self.unsettled.add(platform)
+        else:
+            self.unsettled.discard(platform)
+
+    def public_parts(self, platform: str) -> list[str]:
+        """Ids of pieces already public in this attempt (a thread's first parts).
+
+        Adapters record them as the ``ids`` handle as each piece goes out; a
+        failure after some are public is never retried blindly.
+        """
+        ids = self.handles.get(platform, {}).get("ids")
+        return [str(i) for i in ids] if isinstance(ids, list) else []
 
     def sending(self, platform: str, handles: dict[str, Any]) -> None:
         """Record ``sending`` with every handle known, before the irreversible step."""
@@ -571,14 +587,29 @@ async def _one(
         journal=journal,
     )
     previous = todo.previous
-    journal.start(name, previous)
+    journal.start(name, previous, unsettled=todo.reconcile)
     try:
         # Tokens that would expire during the run are renewed first (and saved at once).
         await adapter.renew(ctx, RENEW_HORIZON)
     except (PlatformError, CredentialsError) as exc:
         return _failed(name, journal, exc, policy, code="auth")
     if todo.reconcile and previous is not None:
-        found = await _reconcile(adapter, todo.post, previous, ctx, journal)
+        try:
+            found = await _reconcile(adapter, todo.post, previous, ctx, journal)
+        except StateError as exc:
+            return _state_failed(name, journal, exc)
+        except Exception as exc:  # a bug of ours while looking: the earlier entry stands
+            return Result(
+                name,
+                "unknown",
+                code="internal",
+                message=redact(
+                    f"{name}: crosspost failed unexpectedly while checking the earlier attempt "
+                    f"({type(exc).__name__}: {exc}); nothing was sent; run with --debug for "
+                    "details"
+                ),
+                exception=exc,
+            )
         if found is not None:
             return found
         journal.start(name, previous)
@@ -623,7 +654,6 @@ async def _reconcile(
     sent_at = parse_stamp(previous.sent_at or previous.at) or now_utc()
     # Until the platform answers, the earlier attempt's handles and time stand.
     journal.handles[name] = dict(previous.handles)
-    journal.sent.add(name)
     journal.sent_at[name] = stamp(sent_at)
     ctx.progress.step(name, "checking whether the earlier attempt landed")
     try:
@@ -700,15 +730,19 @@ def _failed(
     code: str | None = None,
     message: str | None = None,
 ) -> Result:
-    if isinstance(exc, UnknownOutcomeError):
-        text = redact(str(exc))
-        _record(journal, name, "unknown", code=exc.code, message=text, reported=True)
-        return Result(
-            name, "unknown", code=exc.code, message=f"{text}. {resolve_hint(name, journal.file)}"
-        )
     error_code = code or (exc.code if isinstance(exc, PlatformError) else "failed")
-    retryable = isinstance(exc, PlatformError) and exc.retryable
     text = message or redact(str(exc))
+    if isinstance(exc, UnknownOutcomeError) or journal.public_parts(name):
+        # Unknown, or part of the post is already public (a thread cut short):
+        # publishing again would repeat it, so a person decides.
+        _record(journal, name, "unknown", code=error_code, message=text, reported=True)
+        hint = resolve_hint(name, journal.file)
+        return Result(name, "unknown", code=error_code, message=f"{text}. {hint}", exception=exc)
+    retryable = isinstance(exc, PlatformError) and exc.retryable
+    if name in journal.unsettled:
+        # The earlier attempt may have landed and nobody has looked yet: keep its
+        # entry, so the next run looks before sending anything.
+        return Result(name, "failed", code=error_code, message=text, retryable=retryable)
     previous = journal.previous.get(name)
     attempts = (previous.attempts if previous and previous.status == "failed" else 0) + 1
     _record(
