@@ -33,16 +33,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
+import stamina
 
-from crosspost.adapter import Post, Published, Sent
-from crosspost.api import Api, PublishContext, file_chunks, file_size, json_body, retry_after
+from crosspost import redaction
+from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
+from crosspost.api import (
+    Api,
+    PublishContext,
+    file_chunks,
+    file_size,
+    json_body,
+    rebase,
+    retry_after,
+)
+from crosspost.config import PlatformSettings
+from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    CredentialsError,
     InvalidContentError,
     PlatformError,
     RateLimitedError,
@@ -51,7 +65,18 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile, video_duration
 from crosspost.redaction import redact
-from crosspost_adapters.tiktok import CHUNK_MAX, CHUNK_MIN, TikTokAdapter, TikTokSettings
+from crosspost_adapters.tiktok import (
+    CHUNK_MAX,
+    CHUNK_MIN,
+    PHOTO_TYPES,
+    TikTokAdapter,
+    TikTokSettings,
+)
+
+if TYPE_CHECKING:
+    from crosspost.oauth import OAuthApp
+
+T = TypeVar("T")
 
 PLATFORM = "tiktok"
 API = "https://open.tiktokapis.com"
@@ -59,6 +84,27 @@ CREATOR_INFO = f"{API}/v2/post/publish/creator_info/query/"
 VIDEO_INIT = f"{API}/v2/post/publish/video/init/"
 PHOTO_INIT = f"{API}/v2/post/publish/content/init/"
 STATUS = f"{API}/v2/post/publish/status/fetch/"
+#: Login Kit v2 (https://developers.tiktok.com/doc/login-kit-desktop,
+#: https://developers.tiktok.com/doc/oauth-user-access-token-management): the consent
+#: page, the token endpoint (codes and refresh tokens), and the profile
+#: (https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info).
+AUTHORIZE = "https://www.tiktok.com/v2/auth/authorize/"
+TOKEN = f"{API}/v2/oauth/token/"
+USER_INFO = f"{API}/v2/user/info/"
+USER_FIELDS = "open_id,display_name"
+#: user.info.basic: the display name; video.publish: Direct Post and creator_info;
+#: video.upload: the inbox (draft) upload and status/fetch (platform scopes overview).
+SCOPES = ("user.info.basic", "video.publish", "video.upload")
+#: What a Direct Post needs; without it nothing can be posted.
+POST_SCOPE = "video.publish"
+#: TikTok's desktop redirect URIs: 127.0.0.1 with a port ("*" allowed) and a path;
+#: the portal is told ``http://127.0.0.1:*/callback/`` (docs/platforms/tiktok.md).
+REDIRECT_PATH = "/callback/"
+#: ``doctor`` warns this many days before the refresh token (or a token that cannot
+#: be renewed) expires, unless [platforms.tiktok] says otherwise.
+WARN_DAYS = 7
+#: Tries at the token endpoint when it fails for a moment (5xx, network).
+TOKEN_ATTEMPTS = 3
 
 #: Chunk rules of the media transfer guide (platform-apis.md §4.2 step 3): chunks
 #: of 5-64 MB, the last up to 128 MB, 1-1000 chunks. MB read as the stricter of
@@ -79,6 +125,8 @@ DAY = 86_400.0
 MINUTE = 60.0
 
 CONFIG_KEY = "[platforms.tiktok] privacy_level"
+#: The command that connects the account again.
+LOGIN = "crosspost auth login tiktok"
 
 #: ``fail_reason`` values of status/fetch, in plain words (§4.2 step 4; the full
 #: official list is UNVERIFIED, so unknown values are shown as TikTok sent them).
@@ -153,6 +201,17 @@ def chunk_plan(video_size: int, chunk_size: int) -> ChunkPlan:
 # -- errors ------------------------------------------------------------------------------
 
 
+class TokenExpired(AuthError):
+    """TikTok's 401 ``access_token_invalid``: TikTok refused before acting, so the step
+    may be sent again once the token is renewed. ``detail`` is what TikTok said."""
+
+    def __init__(
+        self, platform: str, message: str, *, status: int | None = None, detail: str = ""
+    ) -> None:
+        super().__init__(platform, message, status=status)
+        self.detail = detail
+
+
 def classify(response: httpx.Response) -> PlatformError:
     """A TikTok answer (any HTTP status; the envelope's ``error.code`` decides) as an error."""
     status = response.status_code
@@ -165,20 +224,19 @@ def classify(response: httpx.Response) -> PlatformError:
         return redact(f"{named}{said}{ref}")
 
     if code == "access_token_invalid":
-        return AuthError(
+        return TokenExpired(
             PLATFORM,
-            text(
-                "the access token is invalid or has expired: reconnect TikTok and set a new "
-                "token in CROSSPOST_TIKTOK_ACCESS_TOKEN"
-            ),
+            text(f"the access token is invalid or has expired: run {LOGIN}"),
             status=status,
+            detail=redact(f"{said}{ref}"),
         )
     if code in ("scope_not_authorized", "scope_permission_missed"):
         return AuthError(
             PLATFORM,
             text(
-                "the account did not grant the 'video.publish' permission this app needs to "
-                "post: reconnect TikTok and allow posting"
+                "the account did not grant a permission this request needs (posting needs "
+                f"'video.publish', reading the profile 'user.info.basic'): run {LOGIN} and "
+                "allow every permission it asks for"
             ),
             status=status,
         )
@@ -356,7 +414,7 @@ async def reconcile(
     if mode == "video" and handles.get("uploaded") is not True:
         return None
     token = ctx.credentials.require("access_token")
-    session = _Session(ctx, ctx.api(classify), _settings(ctx), post, token)
+    session = _Session(ctx, _Auth(ctx, ctx.api(classify), token), _settings(ctx), post)
     session.step("asking TikTok about the post")
     data = await session.status(publish_id)
     size = handles.get("video_size") if mode == "video" else None
@@ -417,7 +475,7 @@ async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Pu
         raise InvalidContentError(
             PLATFORM, "TikTok: the post has problems: " + "; ".join(post.problems)
         )
-    session = _Session(ctx, ctx.api(classify), settings, post, token)
+    session = _Session(ctx, _Auth(ctx, ctx.api(classify), token), settings, post)
     mode = post.extra.get("mode")
     if mode == "video":
         return await session.video()
@@ -428,20 +486,91 @@ async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Pu
     )
 
 
+class _Auth:
+    """The access token a run sends, renewed once when TikTok says it has expired.
+
+    TikTok answers an expired or revoked token with 401 ``access_token_invalid``
+    before it acts on the request, so the step is sent again with the renewed
+    token: a safe step, and an init too, since TikTok refused it without acting.
+    """
+
+    def __init__(
+        self, ctx: PublishContext, api: Api, token: str, *, renewable: bool = True
+    ) -> None:
+        self.ctx = ctx
+        self.api = api
+        self.token = redaction.register(token)
+        self.renewable = renewable
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The bearer token and the JSON content type every posting call sends."""
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json; charset=UTF-8",
+        }
+
+    async def send(self, step: Callable[[dict[str, str]], Awaitable[T]]) -> T:
+        """Run ``step`` with the headers; on ``access_token_invalid``, renew once and rerun."""
+        try:
+            return await step(self.headers)
+        except TokenExpired as exc:
+            if not self.renewable:
+                raise
+            self.renewable = False
+            self.token = await _renew_after(self.ctx, self.token, exc)
+        return await step(self.headers)
+
+    async def creator_info(self) -> Creator:
+        """creator_info/query: safe to repeat, it only reads the account's settings."""
+
+        async def ask(headers: dict[str, str]) -> dict[str, Any]:
+            response = await self.api.call(
+                "POST", CREATOR_INFO, headers=headers, content=lambda: b"{}"
+            )
+            return _data(response)
+
+        data = await self.send(ask)
+        options = data.get("privacy_level_options")
+        limit = data.get("max_video_post_duration_sec")
+        username = data.get("creator_username")
+        return Creator(
+            username=str(username) if username else None,
+            privacy_options=tuple(str(o) for o in options) if isinstance(options, list) else (),
+            comment_disabled=data.get("comment_disabled") is True,
+            duet_disabled=data.get("duet_disabled") is True,
+            stitch_disabled=data.get("stitch_disabled") is True,
+            max_duration=float(limit) if isinstance(limit, int | float) and limit > 0 else None,
+        )
+
+    async def user_info(self) -> dict[str, Any]:
+        """user/info: the account's open_id and display name (scope user.info.basic)."""
+
+        async def ask(headers: dict[str, str]) -> dict[str, Any]:
+            response = await self.api.call(
+                "GET",
+                USER_INFO,
+                params={"fields": USER_FIELDS},
+                headers={"Authorization": headers["Authorization"]},
+            )
+            return _data(response)
+
+        data = await self.send(ask)
+        user = data.get("user")
+        return dict(user) if isinstance(user, Mapping) else {}
+
+
 class _Session:
     """One publish: the plan, the settings, and what TikTok told us along the way."""
 
     def __init__(
-        self, ctx: PublishContext, api: Api, settings: TikTokSettings, post: Post, token: str
+        self, ctx: PublishContext, auth: _Auth, settings: TikTokSettings, post: Post
     ) -> None:
         self.ctx = ctx
-        self.api = api
+        self.auth = auth
+        self.api = auth.api
         self.settings = settings
         self.post = post
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json; charset=UTF-8",
-        }
         # The announcement's [platforms.tiktok] privacy_level, else the config's
         # (the adapter's render already merged them into options).
         self.privacy = str(post.options.get("privacy_level") or settings.privacy_level)
@@ -609,21 +738,7 @@ class _Session:
     async def creator_info(self) -> None:
         """creator_info/query: safe to repeat, it only reads the account's settings."""
         self.step("checking the TikTok account")
-        response = await self.api.call(
-            "POST", CREATOR_INFO, headers=self.headers, content=lambda: b"{}"
-        )
-        data = _data(response)
-        options = data.get("privacy_level_options")
-        limit = data.get("max_video_post_duration_sec")
-        username = data.get("creator_username")
-        self.creator = Creator(
-            username=str(username) if username else None,
-            privacy_options=tuple(str(o) for o in options) if isinstance(options, list) else (),
-            comment_disabled=data.get("comment_disabled") is True,
-            duet_disabled=data.get("duet_disabled") is True,
-            stitch_disabled=data.get("stitch_disabled") is True,
-            max_duration=float(limit) if isinstance(limit, int | float) and limit > 0 else None,
-        )
+        self.creator = await self.auth.creator_info()
 
     def check_privacy(self) -> None:
         """Fail before init when the plan's privacy level is not one the account offers."""
@@ -659,24 +774,30 @@ class _Session:
         TikTok has no idempotency key, so a lost answer is an UnknownOutcomeError,
         never a second init (platform-apis.md §4.6).
         """
-        try:
-            response = await self.api.create("POST", url, headers=self.headers, json=body)
-        except UnknownOutcomeError as exc:
-            raise UnknownOutcomeError(
-                PLATFORM,
-                f"TikTok: {exc.message} (look in the TikTok app; private posts are listed "
-                "there too)",
-                status=exc.status,
-            ) from None
-        try:
-            data = _data(response)
-        except TransientError as exc:
-            raise UnknownOutcomeError(
-                PLATFORM,
-                f"{exc.message}; TikTok may or may not have started the post: check the "
-                "account before publishing again",
-                status=exc.status,
-            ) from None
+
+        async def start(headers: dict[str, str]) -> dict[str, Any]:
+            try:
+                response = await self.api.create("POST", url, headers=headers, json=body)
+            except UnknownOutcomeError as exc:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    f"TikTok: {exc.message} (look in the TikTok app; private posts are listed "
+                    "there too)",
+                    status=exc.status,
+                ) from None
+            try:
+                return _data(response)
+            except TransientError as exc:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    f"{exc.message}; TikTok may or may not have started the post: check the "
+                    "account before publishing again",
+                    status=exc.status,
+                ) from None
+
+        # A 401 access_token_invalid is TikTok refusing before it acts: renewed and
+        # sent again (``_Auth.send``); any other answer is taken as it comes.
+        data = await self.auth.send(start)
         publish_id = data.get("publish_id")
         if not isinstance(publish_id, str) or not publish_id:
             raise UnknownOutcomeError(
@@ -688,11 +809,15 @@ class _Session:
 
     async def status(self, publish_id: str) -> dict[str, Any]:
         """One status/fetch (safe to repeat); an unreadable status is an ``UnknownOutcomeError``."""
-        try:
+
+        async def ask(headers: dict[str, str]) -> dict[str, Any]:
             response = await self.api.call(
-                "POST", STATUS, headers=self.headers, json={"publish_id": publish_id}
+                "POST", STATUS, headers=headers, json={"publish_id": publish_id}
             )
             return _data(response)
+
+        try:
+            return await self.auth.send(ask)
         except PlatformError as exc:
             raise UnknownOutcomeError(
                 PLATFORM,
@@ -778,3 +903,448 @@ def _failed(publish_id: str, reason: object) -> PlatformError:
     if code == "internal":
         return TransientError(PLATFORM, message + "; nothing was posted, try again later")
     return InvalidContentError(PLATFORM, message)
+
+
+# -- accounts: login, renewal, identity, doctor (docs/platforms/tiktok.md) ---------------
+
+
+def now() -> datetime:
+    """The current time (UTC); tests replace it to move days ahead."""
+    return datetime.now(UTC)
+
+
+def oauth_app(settings: PlatformSettings) -> OAuthApp:
+    """TikTok's authorization server, pointed at ``api_base`` like every other call."""
+    from crosspost.oauth import OAuthApp
+
+    pkce = settings.pkce if isinstance(settings, TikTokSettings) else TikTokSettings().pkce
+    return OAuthApp(
+        platform=PLATFORM,
+        display_name="TikTok",
+        authorize_url=rebase(AUTHORIZE, settings.api_base),
+        token_url=rebase(TOKEN, settings.api_base),
+        scopes=SCOPES,
+        scope_separator=",",
+        client_id_param="client_key",
+        pkce=pkce,
+        redirect_path=REDIRECT_PATH,
+    )
+
+
+def _app_credentials(credentials: Credentials) -> tuple[str, str] | list[str]:
+    """The app's client key and secret, or the names of the missing ones."""
+    key, secret = credentials.get("client_key"), credentials.get("client_secret")
+    if key and secret:
+        return key, secret
+    return [name for name, value in (("client_key", key), ("client_secret", secret)) if not value]
+
+
+def _missing_app(credentials: Credentials, missing: list[str], purpose: str) -> str:
+    names = " and ".join(env_name(PLATFORM, k) for k in missing)
+    return (
+        f"tiktok: {purpose} needs the TikTok app's {' and '.join(missing)}: the developer "
+        f"portal shows them on the app's page ({TikTokAdapter.console_url}); set {names}, "
+        f"or add {', '.join(missing)} under [tiktok] in {credentials.store.path} (mode 0600). "
+        "See docs/platforms/tiktok.md"
+    )
+
+
+def _who(credentials: Credentials) -> str:
+    """The account as login stored it, for messages."""
+    account = credentials.meta("account")
+    return (
+        f'the TikTok account "{account}"'
+        if isinstance(account, str) and account
+        else ("the TikTok account")
+    )
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def login(adapter: TikTokAdapter, session: LoginSession) -> Login:
+    """Login Kit v2: consent in the browser, the code for tokens, then who the creator is.
+
+    The app's client key and secret come from the environment or the credentials
+    file; the consent page and token endpoint honour ``api_base``.
+    """
+    from crosspost import oauth
+
+    settings = _settings_of(session.settings)
+    found = _app_credentials(session.credentials)
+    if isinstance(found, list):
+        raise CredentialsError(_missing_app(session.credentials, found, "logging in"))
+    key, secret = found
+    tokens = await oauth.login(
+        oauth_app(settings),
+        key,
+        secret,
+        client=session.client,
+        open_browser=session.open_browser,
+        paste=session.ask,
+        say=session.say,
+        now=now,
+    )
+    if not tokens.refresh_token:
+        raise AuthError(
+            PLATFORM,
+            f"TikTok granted no refresh token, so the login could not renew itself: run {LOGIN} "
+            "again",
+        )
+    if POST_SCOPE not in tokens.scopes:
+        raise AuthError(
+            PLATFORM,
+            f"TikTok did not grant '{POST_SCOPE}' (granted: {', '.join(tokens.scopes) or 'none'})"
+            f", so crosspost could not post: run {LOGIN} again and allow posting; if TikTok "
+            "never asks for it, add the Content Posting API (Direct Post) to the app in the "
+            "developer portal",
+        )
+    ctx = PublishContext(
+        client=session.client, platform=PLATFORM, settings=settings, credentials=session.credentials
+    )
+    auth = _Auth(ctx, ctx.api(classify), tokens.access_token, renewable=False)
+    user = await auth.user_info()
+    open_id = str(user.get("open_id") or tokens.extra.get("open_id") or "") or None
+    name = str(user.get("display_name") or open_id or "TikTok account")
+    return Login(
+        account=Account(name, open_id),
+        secrets={"access_token": tokens.access_token, "refresh_token": tokens.refresh_token},
+        expires_at=tokens.expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+        scopes=tokens.scopes,
+    )
+
+
+def _settings_of(settings: PlatformSettings) -> TikTokSettings:
+    if isinstance(settings, TikTokSettings):
+        return settings
+    return TikTokSettings.model_validate(settings.model_dump())
+
+
+async def renew(ctx: PublishContext, horizon: float) -> None:
+    """Refresh the access token if it expires within ``horizon`` seconds (or nobody knows).
+
+    TikTok's access tokens last 2 hours (older documents: 24) and each refresh
+    answers a new refresh token, the old one dying at once
+    (https://developers.tiktok.com/doc/oauth-user-access-token-management): the
+    new pair is saved before anything uses it. Tokens set in the environment are
+    never renewed: crosspost cannot replace them there, and renewing would kill a
+    refresh token the variable still holds.
+    """
+    credentials = ctx.credentials
+    if credentials.from_environment("access_token"):
+        return  # a 401 says what to do with the variable (``_renew_after``)
+    moment = now()
+    expires = credentials.expires_at("access_token")
+    if expires is not None and expires > moment + timedelta(seconds=horizon):
+        return
+    refresh_token = credentials.get("refresh_token")
+    if refresh_token is None:
+        if expires is not None and expires <= moment:
+            raise AuthError(
+                PLATFORM,
+                f"TikTok: the access token of {_who(credentials)} expired on {_day(expires)} "
+                f"and there is no refresh token to renew it: run {LOGIN}",
+            )
+        return
+    if credentials.from_environment("refresh_token"):
+        if expires is not None and expires <= moment:
+            raise AuthError(PLATFORM, _environment_refresh(credentials, expires))
+        return
+    refresh_expires = credentials.expires_at("refresh_token")
+    if refresh_expires is not None and refresh_expires <= moment:
+        raise AuthError(
+            PLATFORM,
+            f"TikTok: the refresh token of {_who(credentials)} expired on "
+            f"{_day(refresh_expires)}, so the access token cannot be renewed: run {LOGIN}",
+        )
+    ctx.progress.step(PLATFORM, "renewing the access token")
+    await _refresh(ctx, refresh_token)
+
+
+def _environment_refresh(credentials: Credentials, expires: datetime) -> str:
+    variable = env_name(PLATFORM, "refresh_token")
+    return (
+        f"TikTok: the access token of {_who(credentials)} expired on {_day(expires)}, and the "
+        f"refresh token comes from {variable}: TikTok replaces the refresh token at each "
+        "renewal, which crosspost cannot write back to the environment. Unset "
+        f"{variable} and run {LOGIN} (the credentials file keeps the tokens renewed), or "
+        "set fresh tokens in the environment"
+    )
+
+
+async def _renew_after(ctx: PublishContext, used: str, refused: TokenExpired) -> str:
+    """TikTok said the token ``used`` is invalid: the renewed one, or an ``AuthError``."""
+    credentials = ctx.credentials
+    if credentials.from_environment("access_token"):
+        variable = env_name(PLATFORM, "access_token")
+        raise AuthError(
+            PLATFORM,
+            f"TikTok refused the access token set in {variable}: it is invalid or has expired"
+            f"{refused.detail}. TikTok access tokens last about 2 hours and crosspost cannot "
+            f"renew one set in the environment: unset {variable} so crosspost uses the tokens "
+            f"{LOGIN} stores and renews, or set a new one",
+            status=refused.status,
+        )
+    latest = _latest(ctx)
+    stored = latest.get("access_token")
+    if isinstance(stored, str) and stored and stored != used:
+        return stored  # another run renewed it meanwhile: the newest token wins
+    if credentials.from_environment("refresh_token"):
+        raise AuthError(
+            PLATFORM,
+            f"{refused.message}; the refresh token comes from "
+            f"{env_name(PLATFORM, 'refresh_token')}, which crosspost does not renew (TikTok "
+            f"replaces it at each renewal): unset it and run {LOGIN}",
+            status=refused.status,
+        )
+    refresh_token = latest.get("refresh_token")
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise AuthError(
+            PLATFORM,
+            f"TikTok: the access token of {_who(credentials)} is invalid or has expired"
+            f"{refused.detail}, and there is no refresh token to renew it: run {LOGIN}",
+            status=refused.status,
+        )
+    ctx.progress.step(PLATFORM, "the access token expired: renewing it")
+    return await _refresh(ctx, refresh_token)
+
+
+def _latest(ctx: PublishContext) -> dict[str, Any]:
+    """This platform's table as the credentials file holds it now (another run may have
+    renewed the tokens since ``ctx.credentials`` read it)."""
+    table = ctx.credentials.store.read().get(PLATFORM, {})
+    for key in ("access_token", "refresh_token"):
+        value = table.get(key)
+        if isinstance(value, str):
+            redaction.register(value)
+    return dict(table)
+
+
+async def _refresh(ctx: PublishContext, refresh_token: str) -> str:
+    """Trade ``refresh_token`` for new tokens, save them all at once, and return the
+    access token.
+
+    A refused refresh token first looks at the file: when another run renewed
+    meanwhile (it holds a different refresh token), its tokens are the ones to
+    use; otherwise only a new login helps. The token endpoint is tried again on a
+    network fault or a 5xx: if TikTok did act on the lost request the old refresh
+    token is dead, and the next try says so (a new login), it never loses a token
+    that was saved.
+    """
+    from crosspost import oauth
+
+    credentials = ctx.credentials
+    found = _app_credentials(credentials)
+    if isinstance(found, list):
+        # An AuthError, not a CredentialsError: this can happen after a post started.
+        raise AuthError(PLATFORM, _missing_app(credentials, found, "renewing the access token"))
+    key, secret = found
+    app = oauth_app(_settings(ctx))
+    try:
+        async for attempt in stamina.retry_context(
+            on=TransientError, attempts=TOKEN_ATTEMPTS, timeout=None, wait_max=10.0
+        ):
+            with attempt:
+                tokens = await oauth.refresh(ctx.client, app, key, secret, refresh_token, now=now)
+    except oauth.LoginRequiredError as exc:
+        adopted = _adopted(ctx, refresh_token)
+        if adopted is not None:
+            return adopted
+        raise AuthError(
+            PLATFORM, f"TikTok: {_who(credentials)}: {exc.message}", status=exc.status
+        ) from None
+    # Saved before anything uses them: the old refresh token no longer works.
+    credentials.save(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=tokens.expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+        scopes=list(tokens.scopes),
+    )
+    return tokens.access_token
+
+
+def _adopted(ctx: PublishContext, used: str) -> str | None:
+    """The access token another run stored after renewing with ``used``, if any."""
+    latest = _latest(ctx)
+    stored, access = latest.get("refresh_token"), latest.get("access_token")
+    if isinstance(stored, str) and stored != used and isinstance(access, str) and access:
+        return access
+    return None
+
+
+async def _usable(ctx: PublishContext) -> _Auth:
+    """The access token to ask TikTok with, renewed first when it has expired."""
+    await renew(ctx, 0.0)
+    return _Auth(ctx, ctx.api(classify), ctx.credentials.require("access_token"))
+
+
+async def identity(ctx: PublishContext) -> Account:
+    """Who the token posts as: user/info's display name and open_id."""
+    user = await (await _usable(ctx)).user_info()
+    open_id = str(user.get("open_id") or "") or None
+    return Account(str(user.get("display_name") or open_id or "TikTok account"), open_id)
+
+
+async def diagnose(ctx: PublishContext, post: Post | None) -> list[Finding]:
+    """``doctor``'s checks: token lifetime, scopes, the privacy levels TikTok offers this
+    account against the configured one, and (photo posts) the photo URLs."""
+    settings = _settings(ctx)
+    findings = _lifetime(ctx)
+    findings += _scopes(ctx.credentials)
+    try:
+        creator = await (await _usable(ctx)).creator_info()
+    except PlatformError as exc:
+        return [*findings, Finding("fail", exc.message)]
+    findings += _privacy(creator, post, settings)
+    if post is not None and post.extra.get("mode") == "photo":
+        for media in post.media:
+            findings.append(await _photo_reachable(ctx.client, media))
+    return findings
+
+
+def _warn_days(settings: PlatformSettings) -> float:
+    days = getattr(settings, "warn_days", None)  # a shared doctor setting, when there is one
+    return float(days) if isinstance(days, int | float) and days >= 0 else float(WARN_DAYS)
+
+
+def _lifetime(ctx: PublishContext) -> list[Finding]:
+    """How long the tokens last, and whether crosspost can renew them."""
+    credentials = ctx.credentials
+    moment = now()
+    ahead = timedelta(days=_warn_days(ctx.settings))
+    for key in ("access_token", "refresh_token"):
+        if credentials.from_environment(key):
+            return [
+                Finding(
+                    "warn",
+                    f"the {key.replace('_', ' ')} comes from {env_name(PLATFORM, key)}, which "
+                    "crosspost does not renew (TikTok access tokens last about 2 hours and "
+                    f"refresh tokens change at each renewal): run {LOGIN} and unset the variable",
+                )
+            ]
+    if credentials.get("refresh_token") is None:
+        expires = credentials.expires_at("access_token")
+        when = f"on {_day(expires)}" if expires is not None else "within hours"
+        level: Literal["warn", "fail"] = "fail" if expires and expires <= moment else "warn"
+        return [
+            Finding(level, f"the access token expires {when} and cannot be renewed: run {LOGIN}")
+        ]
+    until = credentials.expires_at("refresh_token")
+    if until is None:
+        return [Finding("ok", "the access token renews itself (refresh token stored)")]
+    if until <= moment:
+        return [Finding("fail", f"the refresh token expired on {_day(until)}: run {LOGIN}")]
+    if until <= moment + ahead:
+        return [
+            Finding(
+                "warn",
+                f"the refresh token expires on {_day(until)}; after that nothing can be posted "
+                f"until you run {LOGIN}",
+            )
+        ]
+    return [Finding("ok", f"the access token renews itself until {_day(until)}")]
+
+
+def _scopes(credentials: Credentials) -> list[Finding]:
+    """The permissions login stored against what posting needs."""
+    scopes = credentials.meta("scopes")
+    if credentials.from_environment("access_token") or not isinstance(scopes, list):
+        return []  # unknown: creator_info (which needs video.publish) tells
+    findings = []
+    if POST_SCOPE not in scopes:
+        findings.append(
+            Finding(
+                "fail",
+                f"the account did not grant '{POST_SCOPE}', which posting needs: run {LOGIN} "
+                "and allow posting",
+            )
+        )
+    if "user.info.basic" not in scopes:
+        findings.append(
+            Finding(
+                "warn",
+                f"the account did not grant 'user.info.basic': crosspost cannot show whose "
+                f"account this is; run {LOGIN} and allow it",
+            )
+        )
+    return findings or [Finding("ok", "permissions: " + ", ".join(str(s) for s in scopes))]
+
+
+def _privacy(creator: Creator, post: Post | None, settings: TikTokSettings) -> list[Finding]:
+    """The configured privacy level against the ones TikTok offers this account.
+
+    An app TikTok has not audited may post only SELF_ONLY, and only to accounts
+    set to private (https://developers.tiktok.com/doc/content-sharing-guidelines):
+    such posts are visible to the account alone.
+    """
+    chosen = (post.options.get("privacy_level") if post is not None else None) or (
+        settings.privacy_level
+    )
+    offered = creator.privacy_options
+    findings = []
+    if chosen not in offered:
+        findings.append(
+            Finding(
+                "fail",
+                f"privacy level {chosen} is not one TikTok offers this account "
+                f"({', '.join(offered) or 'none'}): set {CONFIG_KEY} to one of them",
+            )
+        )
+    if offered == ("SELF_ONLY",):
+        findings.append(
+            Finding(
+                "warn",
+                "TikTok offers this app only SELF_ONLY: it has not passed TikTok's audit, so "
+                "posts are private, visible only to the account, and the account must be set "
+                "to private in the TikTok app (see docs/platforms/tiktok.md)",
+            )
+        )
+    elif chosen == "SELF_ONLY":
+        findings.append(
+            Finding(
+                "warn",
+                f"posts will be private (SELF_ONLY), visible only to the account: set "
+                f"{CONFIG_KEY} to PUBLIC_TO_EVERYONE to make them public",
+            )
+        )
+    elif chosen in offered:
+        findings.append(Finding("ok", f"posts will be {chosen}"))
+    return findings
+
+
+async def _photo_reachable(client: httpx.AsyncClient, media: MediaFile) -> Finding:
+    """Whether TikTok can pull a photo: its URL answers 200 with a JPEG or WebP type.
+
+    HEAD first; a server that does not do HEAD is asked with a GET whose body is
+    not read. Redirects are not followed: TikTok pulls from the verified URL itself.
+    """
+    url = media.url
+    if not url:
+        return Finding("fail", f"{media.name}: no public URL (set media_base_url)")
+    try:
+        response = await client.head(url)
+        if response.status_code in (405, 501):
+            request = client.build_request("GET", url)
+            response = await client.send(request, stream=True)
+            await response.aclose()
+    except httpx.HTTPError as exc:
+        return Finding(
+            "fail", redact(f"{url} cannot be reached ({type(exc).__name__}): TikTok cannot pull it")
+        )
+    if response.status_code != 200:
+        return Finding(
+            "fail", redact(f"{url} answers HTTP {response.status_code}: TikTok cannot pull it")
+        )
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in PHOTO_TYPES:
+        return Finding(
+            "fail",
+            redact(
+                f"{url} is served as {kind or 'no content type'}; TikTok takes JPEG or WebP "
+                "photos (image/jpeg, image/webp)"
+            ),
+        )
+    return Finding("ok", redact(f"{url} is reachable ({kind})"))

@@ -9,9 +9,13 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from crosspost.adapter import (
+    Account,
     Adapter,
     Fields,
+    Finding,
     Limits,
+    Login,
+    LoginSession,
     MediaChoice,
     Post,
     Published,
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
     from crosspost.api import PublishContext
 
 Privacy = Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+#: How the PKCE challenge is written: TikTok's desktop guide asks for the hex SHA-256
+#: of the verifier ("S256-hex"); RFC 7636's base64url form is "S256" (docs/oauth.md).
+PkceStyle = Literal["S256-hex", "S256"]
 
 #: Video caption: "maximum length is 2200 in UTF-16 runes" (Direct Post reference).
 CAPTION = 2_200
@@ -69,6 +76,11 @@ class TikTokSettings(PlatformSettings):
     #: Which photo (counted from 0) is the cover of a photo post (UNVERIFIED: the
     #: reference's example sends 1 for two photos; client code counts from 0).
     photo_cover_index: int = Field(default=0, ge=0, le=34)
+    #: The PKCE challenge style of ``crosspost auth login tiktok``. UNVERIFIED: TikTok's
+    #: desktop Login Kit guide is read as wanting the hex SHA-256 of the verifier, and a
+    #: base64url challenge is reported to be refused; "S256" is there should TikTok
+    #: follow RFC 7636 (https://developers.tiktok.com/doc/login-kit-desktop).
+    pkce: PkceStyle = "S256-hex"
 
 
 class TikTokOptions(Overrides):
@@ -89,6 +101,10 @@ class TikTokAdapter(Adapter):
     Settings = TikTokSettings
     Options = TikTokOptions
     credentials = ("access_token",)
+    #: Written by ``crosspost auth login tiktok``: the rotating refresh token, and the
+    #: app's client key and secret from the developer portal (docs/platforms/tiktok.md).
+    secrets = ("refresh_token", "client_key", "client_secret")
+    console_url = "https://developers.tiktok.com/apps/"
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """One video when there is one (by file upload), else photos (pulled from URLs)."""
@@ -174,3 +190,29 @@ class TikTokAdapter(Adapter):
         from crosspost_adapters._tiktok_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
+
+    # -- accounts (docs/platforms/tiktok.md) -----------------------------------------
+
+    async def login(self, session: LoginSession) -> Login:
+        """Login Kit v2 with PKCE over a loopback redirect; the creator's display name."""
+        from crosspost_adapters._tiktok_api import login
+
+        return await login(self, session)
+
+    async def renew(self, ctx: PublishContext, horizon: float) -> None:
+        """Refresh the access token when it expires within ``horizon`` seconds (rotating)."""
+        from crosspost_adapters._tiktok_api import renew
+
+        await renew(ctx, horizon)
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """The creator's display name and open_id, from user/info."""
+        from crosspost_adapters._tiktok_api import identity
+
+        return await identity(ctx)
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """Token lifetime, scopes, privacy levels TikTok offers, photo URLs reachable."""
+        from crosspost_adapters._tiktok_api import diagnose
+
+        return await diagnose(ctx, post)

@@ -454,13 +454,17 @@ def test_photo_cover_index_beyond_photos_fails_early() -> None:
 
 
 def test_expired_token_is_an_auth_error_without_the_token(tmp_path: Path) -> None:
-    """An expired token: AuthError saying to reconnect TikTok, never quoting the token."""
+    """An expired token set in the environment (which crosspost cannot renew): AuthError
+    saying to unset the variable or log in, never quoting the token; nothing posted."""
     fake = FakeTikTok()
     fake.expired_tokens.add(TOKEN)
     with pytest.raises(AuthError) as caught:
         run(fake, video_post(video_file(tmp_path, 1000)))
-    assert "reconnect TikTok" in str(caught.value) and TOKEN not in str(caught.value)
+    message = str(caught.value)
+    assert "unset CROSSPOST_TIKTOK_ACCESS_TOKEN" in message
+    assert "crosspost auth login tiktok" in message and TOKEN not in message
     assert caught.value.status == 401
+    assert fake.calls(INIT) == [] and len(fake.calls(CREATOR)) == 1  # no renewal attempted
 
 
 def test_missing_scope_names_it(tmp_path: Path) -> None:
