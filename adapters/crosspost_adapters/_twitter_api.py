@@ -1,7 +1,8 @@
-"""Publishing to X through API v2: media uploads, then ``POST /2/tweets`` (threads reply).
+"""X through API v2: publishing (media uploads, then ``POST /2/tweets``), signing in, renewal.
 
-The flow (sources: docs.x.com's ``openapi.json`` and
-``x-api/media/quickstart/media-upload-chunked.mdx``):
+Publishing (https://docs.x.com/x-api/media/quickstart/media-upload-chunked,
+https://docs.x.com/x-api/posts/manage-tweets/introduction, and the endpoint
+schemas of https://api.x.com/2/openapi.json):
 
 1. Media first. Nothing is public until the post exists, so every upload step
    is safe to repeat (``Api.call``):
@@ -20,35 +21,47 @@ The flow (sources: docs.x.com's ``openapi.json`` and
    irreversible call (``Api.create``); X answers 201 ``{"data": {"id", "text"}}``.
    Each further part of a thread replies to the previous one
    (``reply.in_reply_to_tweet_id``). Since Feb 2026 self-serve tiers may refuse
-   such replies with a 403 (§1.2 caveat); the parts already out are then
-   reported, never posted again.
+   such replies with a 403 ("Post creation restrictions",
+   https://docs.x.com/x-api/posts/manage-tweets/integrate); the parts already
+   out are then reported, never posted again.
 
 Errors are RFC 7807 problem objects ``{"title", "detail", "type", "status"}``
 (400s add ``errors: [{"message"}]``; a 429 may be ``{"errors": [{"code": 88}]}``),
-mapped by ``classify`` (docs.x.com ``x-api/fundamentals/response-codes-and-errors.mdx``).
+mapped by ``classify`` (https://docs.x.com/x-api/fundamentals/response-codes-and-errors).
 
 X has no idempotency key. What finds a post whose answer was lost is its text
 on the account's timeline (``GET /2/users/:id/tweets``); the journal keeps that
 text before each create, and ``reconcile`` reads the timeline on the next run
 (docs/reconcile.md, "X").
+
+Signing in (docs/platforms/twitter.md): every request carries either an OAuth 2.0
+user access token (``Authorization: Bearer``; it lasts 2 hours and is renewed
+with a refresh token that rotates) or an OAuth 1.0a signature
+(``crosspost.oauth1.OAuth1Auth``; the user token does not expire). ``login``
+runs X's authorization code flow with PKCE, or with ``--oauth1`` the 3-legged
+OAuth 1.0a flow; ``renew`` refreshes an OAuth 2.0 token before a run, and a 401
+during a run renews once and repeats the step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import math
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from crosspost import twittertext
-from crosspost.adapter import Post, Published, Sent
+from crosspost import oauth, oauth1, redaction, twittertext
+from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
 from crosspost.api import (
     Api,
     ContentFactory,
@@ -57,10 +70,13 @@ from crosspost.api import (
     file_chunks,
     file_size,
     json_body,
+    rebase,
     retry_after,
 )
+from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    CredentialsError,
     InvalidContentError,
     PlatformError,
     RateLimitedError,
@@ -69,7 +85,7 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile
 from crosspost.redaction import redact
-from crosspost_adapters.twitter import TwitterSettings
+from crosspost_adapters.twitter import OAUTH1_KEYS, TwitterSettings, uses_oauth1
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -79,6 +95,29 @@ if TYPE_CHECKING:
 API = "https://api.x.com"
 TWEETS = f"{API}/2/tweets"
 USERS_ME = f"{API}/2/users/me"
+#: OAuth 2.0 authorization code flow with PKCE: the consent page is on x.com, the
+#: token and revocation endpoints on api.x.com
+#: (https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token).
+AUTHORIZE = "https://x.com/i/oauth2/authorize"
+TOKEN = f"{API}/2/oauth2/token"
+REVOKE = f"{API}/2/oauth2/revoke"
+#: Posting with media needs these; ``offline.access`` brings the refresh token
+#: (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code).
+SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
+POST_SCOPES = ("tweet.read", "tweet.write", "users.read")
+MEDIA_SCOPE = "media.write"
+#: The 3-legged OAuth 1.0a flow (https://docs.x.com/fundamentals/authentication/api-reference,
+#: https://docs.x.com/fundamentals/authentication/oauth-1-0a/obtaining-user-access-tokens).
+REQUEST_TOKEN = f"{API}/oauth/request_token"
+OAUTH1_AUTHORIZE = f"{API}/oauth/authorize"
+ACCESS_TOKEN = f"{API}/oauth/access_token"
+CALLBACK_PATH = "/callback"
+LOGIN_COMMAND = "crosspost auth login twitter"
+OAUTH1_COMMAND = "crosspost auth login twitter --oauth1"
+#: How long a login waits for the browser to come back.
+LOGIN_TIMEOUT = 300.0
+#: How long a renewal waits for another crosspost process renewing the same token.
+RENEW_LOCK_TIMEOUT = 60.0
 #: Clocks differ: a post may carry a ``created_at`` a little before our own
 #: clock said we sent it, so the timeline is read from this long before.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -115,10 +154,16 @@ class DuplicateError(InvalidContentError):
     """X refused the text as a duplicate of a recent post of the account (403)."""
 
 
+def utcnow() -> datetime:
+    """The time renewal decides by (tests move it along with the fakes' clock)."""
+    return datetime.now(UTC)
+
+
 async def publish(adapter: TwitterAdapter, post: Post, ctx: PublishContext) -> Published:
     """Upload ``post.media``, then post ``post.parts`` as one post or a reply chain."""
+    settings = _settings(adapter, ctx)
     # Missing credentials must fail before the first request, naming the variable.
-    token = ctx.credentials.require("access_token")
+    signer = _Signer(ctx, settings)
     if post.problems:
         raise InvalidContentError(
             ctx.platform,
@@ -126,7 +171,7 @@ async def publish(adapter: TwitterAdapter, post: Post, ctx: PublishContext) -> P
         )
     if not post.parts:
         raise InvalidContentError(ctx.platform, "the X post has no text to publish")
-    session = _Session(ctx, ctx.api(classify), token, _settings(adapter, ctx))
+    session = _Session(ctx, ctx.api(classify), signer, settings)
     media_ids = [await session.upload(media) for media in post.media]
     return await session.post_parts(post, media_ids)
 
@@ -146,8 +191,8 @@ async def reconcile(
     * not on the timeline yet, a timeline that cannot be read, or a thread only
       partly out: ``UnknownOutcomeError`` (a partial thread is never sent again).
     """
-    token = ctx.credentials.require("access_token")
-    session = _Session(ctx, ctx.api(classify), token, _settings(adapter, ctx))
+    settings = _settings(adapter, ctx)
+    session = _Session(ctx, ctx.api(classify), _Signer(ctx, settings), settings)
     return await session.reconcile(post, sent)
 
 
@@ -158,18 +203,812 @@ def _settings(adapter: TwitterAdapter, ctx: PublishContext) -> TwitterSettings:
     return settings
 
 
+# -- credentials: which scheme, renewal, X's refusals ---------------------------------
+
+
+class _Unauthorized(AuthError):
+    """X's 401: the credentials are not (or no longer) accepted; ``detail`` is X's text."""
+
+    def __init__(self, platform: str, detail: str, *, status: int | None = None) -> None:
+        super().__init__(platform, f"X refused the credentials ({detail})", status=status)
+        self.detail = detail
+
+
+def _account(credentials: Credentials) -> str:
+    """The account as stored at login (``@name``), for messages."""
+    name = credentials.meta("account")
+    return name if isinstance(name, str) and name else "the X account"
+
+
+def _from_environment(credentials: Credentials) -> list[str]:
+    """The variables that hold the OAuth 2.0 tokens, where they do (renewal cannot replace them)."""
+    return [
+        env_name("twitter", key)
+        for key in ("access_token", "refresh_token")
+        if credentials.from_environment(key)
+    ]
+
+
+def _renewable(credentials: Credentials) -> bool:
+    """Whether crosspost can renew the OAuth 2.0 token: refresh token and client id in the file."""
+    return (
+        not _from_environment(credentials)
+        and credentials.get("refresh_token") is not None
+        and credentials.get("client_id") is not None
+    )
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _environment_error(credentials: Credentials, why: str, status: int | None = None) -> AuthError:
+    names = " and ".join(_from_environment(credentials))
+    return AuthError(
+        "twitter",
+        f"{why}; the token comes from {names}, and crosspost cannot renew a token set in "
+        "the environment (X's OAuth 2.0 access tokens last 2 hours): unset the variable so "
+        f"crosspost uses the credentials file that {LOGIN_COMMAND} fills and renews, or "
+        "update the variable with a new token",
+        status=status,
+    )
+
+
+def _login_again(account: str, why: str, status: int | None = None) -> AuthError:
+    return AuthError(
+        "twitter",
+        f"{why}: run {LOGIN_COMMAND} to connect {account} again (or {OAUTH1_COMMAND}: "
+        "OAuth 1.0a user tokens do not expire, the better choice for cron)",
+        status=status,
+    )
+
+
+class _Signer:
+    """How one run proves to X who it is: a bearer token (OAuth 2.0), renewed once when
+    X answers 401, or an OAuth 1.0a signature on every request."""
+
+    def __init__(self, ctx: PublishContext, settings: TwitterSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        credentials = ctx.credentials
+        self.oauth1 = uses_oauth1(credentials)
+        self._signature: oauth1.OAuth1Auth | None = None
+        if self.oauth1:
+            key, secret, token, token_secret = (credentials.require(k) for k in OAUTH1_KEYS)
+            self._signature = oauth1.OAuth1Auth(key, secret, token, token_secret)
+        self.token = credentials.require("access_token")
+        self.renewed = False
+
+    def apply(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """``kwargs`` of a request with the credentials added (header, or ``auth=`` signer)."""
+        sent = dict(kwargs)
+        headers = dict(sent.pop("headers", None) or {})
+        if self._signature is not None:
+            # JSON and multipart bodies are not signed, form bodies are (RFC 5849
+            # §3.4.1.3.1; docs.x.com "Creating a signature"): OAuth1Auth reads them.
+            sent["auth"] = self._signature
+        else:
+            headers["Authorization"] = f"Bearer {self.token}"
+        sent["headers"] = headers
+        return sent
+
+    async def recover(self, exc: AuthError) -> bool:
+        """After X's 401: renew the OAuth 2.0 token once; whether to repeat the step."""
+        if not isinstance(exc, _Unauthorized) or self.oauth1 or self.renewed:
+            return False
+        if not _renewable(self.ctx.credentials):
+            return False
+        self.renewed = True
+        self.ctx.progress.step(self.ctx.platform, "X refused the access token: renewing it")
+        self.token = await _refresh(self.ctx, self.settings, stale=self.token, horizon=0.0)
+        return True
+
+    def refused(self, exc: AuthError) -> AuthError:
+        """X's 401 in words that say what to do; other refusals as they are."""
+        if not isinstance(exc, _Unauthorized):
+            return exc
+        credentials = self.ctx.credentials
+        account = _account(credentials)
+        if self.oauth1:
+            return AuthError(
+                "twitter",
+                f"X refused the OAuth 1.0a credentials of {account} ({exc.detail}): the access "
+                "token was revoked, the app's consumer key and secret were regenerated, or "
+                f"this computer's clock is off; run {OAUTH1_COMMAND} again",
+                status=exc.status,
+            )
+        if _from_environment(credentials):
+            return _environment_error(
+                credentials,
+                f"X refused the access token of {account} ({exc.detail}; expired or revoked)",
+                exc.status,
+            )
+        if self.renewed:
+            return _login_again(
+                account,
+                f"X refused the access token of {account} even after renewing it ({exc.detail})",
+                exc.status,
+            )
+        return _login_again(
+            account,
+            f"X refused the access token of {account} ({exc.detail}; X's OAuth 2.0 tokens "
+            "last 2 hours) and crosspost has no refresh token and client id to renew it",
+            exc.status,
+        )
+
+
+def oauth_app(settings: TwitterSettings) -> oauth.OAuthApp:
+    """X's OAuth 2.0 authorization server, pointed at ``api_base`` when one is set.
+
+    PKCE S256; a confidential client authenticates with HTTP Basic; the callback
+    is ``http://127.0.0.1:<callback_port>/callback``, registered exactly in the app.
+    """
+    base = settings.api_base
+    return oauth.OAuthApp(
+        platform="twitter",
+        display_name="X",
+        authorize_url=rebase(AUTHORIZE, base),
+        token_url=rebase(TOKEN, base),
+        revoke_url=rebase(REVOKE, base),
+        scopes=SCOPES,
+        client_auth="basic",
+        redirect_path=CALLBACK_PATH,
+        fixed_port=settings.callback_port,
+    )
+
+
+@asynccontextmanager
+async def _renewal(credentials: Credentials) -> AsyncIterator[None]:
+    """Hold the X renewal lock: one crosspost process renews at a time.
+
+    X's refresh tokens rotate, so a second process renewing with the refresh token
+    the first has just used would be refused and lose the account; the second one
+    waits, then finds the renewed token in the file. Waiting does not block the
+    event loop (the other platforms go on).
+    """
+    from filelock import FileLock, Timeout
+
+    path = credentials.store.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(f"{path}.twitter-renewal.lock", mode=0o600)
+    deadline = time.monotonic() + RENEW_LOCK_TIMEOUT
+    while True:
+        try:
+            lock.acquire(timeout=0)
+            break
+        except Timeout:
+            if time.monotonic() >= deadline:
+                raise CredentialsError(
+                    f"twitter: another crosspost process has been renewing the X token for "
+                    f"over {RENEW_LOCK_TIMEOUT:g} seconds ({path}); try again"
+                ) from None
+            await asyncio.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+async def _refresh(
+    ctx: PublishContext, settings: TwitterSettings, *, stale: str | None, horizon: float
+) -> str:
+    """A fresh OAuth 2.0 access token, stored (rotated refresh token included) before use.
+
+    Under the renewal lock the file is read again: when another process renewed
+    meanwhile (the token is no longer ``stale`` and lasts beyond ``horizon``
+    seconds), its token is used as it is.
+    """
+    credentials = ctx.credentials
+    account = _account(credentials)
+    async with _renewal(credentials):
+        credentials.save()  # an empty save re-reads the file under its lock
+        token = credentials.get("access_token")
+        expires = credentials.expires_at("access_token")
+        fresh = expires is None or expires > utcnow() + timedelta(seconds=horizon)
+        if token is not None and token != stale and fresh:
+            return token
+        refresh_token = credentials.get("refresh_token")
+        client_id = credentials.get("client_id")
+        if refresh_token is None or client_id is None:
+            lacking = " and ".join(
+                name
+                for name, value in (("refresh token", refresh_token), ("client id", client_id))
+                if value is None
+            )
+            raise _login_again(
+                account,
+                f"the X access token of {account} has expired and crosspost cannot renew it "
+                f"(no {lacking} stored)",
+            )
+        ctx.progress.step(ctx.platform, "renewing the X access token")
+        try:
+            tokens = await oauth.refresh(
+                ctx.client,
+                oauth_app(settings),
+                client_id,
+                credentials.get("client_secret"),
+                refresh_token,
+                now=utcnow,
+            )
+        except oauth.LoginRequiredError as exc:
+            raise _login_again(
+                account,
+                f"X refused to renew the access token of {account}: the refresh token expired "
+                f"or was revoked ({exc.error or 'refused'})",
+                exc.status,
+            ) from None
+        except oauth.OAuthError as exc:  # the app's own credentials were refused
+            raise AuthError(
+                "twitter", f"{exc.message} (renewing the token of {account})", status=exc.status
+            ) from None
+        # X rotates refresh tokens: the old one is dead now, so the new one is in the
+        # file before anything else happens (docs/oauth.md, "Tokens and renewal").
+        values: dict[str, Any] = {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at,
+            "obtained_at": tokens.issued_at,
+        }
+        if tokens.scopes:
+            values["scopes"] = list(tokens.scopes)
+        credentials.save(**values)
+        return tokens.access_token
+
+
+async def renew(adapter: TwitterAdapter, ctx: PublishContext, horizon: float) -> None:
+    """Refresh the OAuth 2.0 token when it expires within ``horizon`` seconds.
+
+    OAuth 1.0a tokens do not expire. A token whose expiry crosspost does not know
+    (set by hand) is left alone: a 401 renews it during the run. A token set in
+    the environment is never renewed (the renewed one could not replace it).
+    """
+    credentials = ctx.credentials
+    if uses_oauth1(credentials) or credentials.get("access_token") is None:
+        return
+    now = utcnow()
+    expires = credentials.expires_at("access_token")
+    if _from_environment(credentials):
+        if expires is not None and expires <= now:
+            raise _environment_error(
+                credentials,
+                f"the X access token of {_account(credentials)} expired at {_when(expires)}",
+            )
+        return
+    if expires is None or expires > now + timedelta(seconds=horizon):
+        return
+    if not _renewable(credentials) and expires > now:
+        return  # it still works; doctor warns that it cannot be renewed
+    await _refresh(
+        ctx, _settings(adapter, ctx), stale=credentials.get("access_token"), horizon=horizon
+    )
+
+
+async def identity(adapter: TwitterAdapter, ctx: PublishContext) -> Account:
+    """The account's @username and id from ``GET /2/users/me``.
+
+    An expired OAuth 2.0 token is renewed first, as the next run would.
+    """
+    await renew(adapter, ctx, 0.0)
+    settings = _settings(adapter, ctx)
+    session = _Session(ctx, ctx.api(classify), _Signer(ctx, settings), settings)
+    return await session.account()
+
+
+async def diagnose(
+    adapter: TwitterAdapter, ctx: PublishContext, post: Post | None
+) -> list[Finding]:
+    """How X is signed in, whether the scopes cover the post, threads, expiry (offline)."""
+    settings = _settings(adapter, ctx)
+    credentials = ctx.credentials
+    findings: list[Finding] = []
+    if uses_oauth1(credentials):
+        lacking = [key for key in OAUTH1_KEYS if credentials.get(key) is None]
+        if lacking:
+            findings.append(
+                Finding(
+                    "fail",
+                    f"OAuth 1.0a needs {', '.join(lacking)} too: set it, or run {OAUTH1_COMMAND}",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "ok",
+                    "signed in with OAuth 1.0a user context: these tokens do not expire "
+                    "(X's app permission must be Read and write)",
+                )
+            )
+    elif credentials.get("access_token") is None:
+        findings.append(
+            Finding("fail", f"no X credentials: run {LOGIN_COMMAND} (or {OAUTH1_COMMAND})")
+        )
+    else:
+        findings.append(_scopes(credentials, post))
+        findings.append(_expiry(credentials))
+    if post is not None and len(post.parts) > 1 and settings.threads_allowed:
+        findings.append(
+            Finding(
+                "warn",
+                f"the post is a thread of {len(post.parts)} parts: since February 2026 X's "
+                "self-serve API tiers may refuse replies, so a thread can stop half-way; set "
+                "thread = false under [platforms.twitter] of the announcement (or "
+                "threads_allowed = false in the config) to shorten the text instead",
+            )
+        )
+    return findings
+
+
+def _scopes(credentials: Credentials, post: Post | None) -> Finding:
+    needed = list(POST_SCOPES)
+    if post is None or post.media:
+        needed.append(MEDIA_SCOPE)
+    stored = credentials.meta("scopes")
+    if credentials.from_environment("access_token") or not isinstance(stored, list):
+        return Finding(
+            "warn",
+            "crosspost does not know the scopes of the X access token (it was not stored by "
+            f"{LOGIN_COMMAND}); posting needs {' '.join(needed)}",
+        )
+    missing = [scope for scope in needed if scope not in stored]
+    if missing:
+        return Finding(
+            "fail",
+            f"the X access token lacks the scope(s) {' '.join(missing)} "
+            f"{'the post needs' if post is not None else 'posting needs'}: run {LOGIN_COMMAND} "
+            f"(it asks for {' '.join(SCOPES)})",
+        )
+    return Finding("ok", f"the X access token has the scopes posting needs ({' '.join(needed)})")
+
+
+def _expiry(credentials: Credentials) -> Finding:
+    now = utcnow()
+    expires = credentials.expires_at("access_token")
+    if _from_environment(credentials):
+        names = " and ".join(_from_environment(credentials))
+        return Finding(
+            "warn",
+            f"the X token comes from {names}: X's OAuth 2.0 access tokens last 2 hours and "
+            f"crosspost cannot renew one set in the environment; run {LOGIN_COMMAND} (or "
+            f"{OAUTH1_COMMAND}) and unset the variable",
+        )
+    if _renewable(credentials):
+        when = f"; it expires {_when(expires)}" if expires is not None else ""
+        return Finding(
+            "ok",
+            f"the X access token is renewed before each run{when} (the refresh token rotates "
+            "and is stored at once)",
+        )
+    if expires is not None and expires <= now:
+        return Finding(
+            "fail",
+            f"the X access token expired at {_when(expires)} and cannot be renewed (no refresh "
+            f"token): run {LOGIN_COMMAND}",
+        )
+    until = f"until {_when(expires)}" if expires is not None else "for an unknown time"
+    return Finding(
+        "warn",
+        f"the X access token works {until} and cannot be renewed (no refresh token): run "
+        f"{LOGIN_COMMAND}, or {OAUTH1_COMMAND} for tokens that do not expire",
+    )
+
+
+# -- logging in ---------------------------------------------------------------------
+
+
+def _login_settings(adapter: TwitterAdapter, session: LoginSession) -> TwitterSettings:
+    if isinstance(session.settings, TwitterSettings):
+        return session.settings
+    if isinstance(adapter.settings, TwitterSettings):
+        return adapter.settings.model_copy(update={"api_base": session.settings.api_base})
+    return TwitterSettings(api_base=session.settings.api_base)
+
+
+def _missing_app(session: LoginSession, keys: tuple[str, ...], what: str) -> CredentialsError:
+    from crosspost_adapters.twitter import TwitterAdapter
+
+    names = ", ".join(env_name("twitter", key) for key in keys)
+    return CredentialsError(
+        f"twitter: crosspost auth login needs the X app's {what}: set {names}, or add "
+        f"{', '.join(keys)} under [twitter] in {session.credentials.store.path} (mode 0600). "
+        f"The X developer console ({TwitterAdapter.console_url}) shows them under the app's "
+        "Keys and tokens; see docs/platforms/twitter.md"
+    )
+
+
+async def login(adapter: TwitterAdapter, session: LoginSession) -> Login:
+    """Connect an X account: OAuth 2.0 with PKCE, or with ``--oauth1`` OAuth 1.0a.
+
+    OAuth 2.0: X's consent page, the code exchanged for a 2-hour access token and
+    a refresh token (``offline.access``), then ``GET /2/users/me`` for the account.
+    The app's client id and secret are stored with the tokens, so renewal works
+    from cron without the environment they came from.
+    """
+    settings = _login_settings(adapter, session)
+    if session.options.get("oauth1"):
+        return await _login_oauth1(session, settings)
+    credentials = session.credentials
+    client_id = credentials.get("client_id")
+    if client_id is None:
+        raise _missing_app(
+            session,
+            ("client_id", "client_secret"),
+            "OAuth 2.0 Client ID (and Client Secret, for a Web App or Automated App)",
+        )
+    client_secret = credentials.get("client_secret")
+    tokens = await oauth.login(
+        oauth_app(settings),
+        client_id,
+        client_secret,
+        client=session.client,
+        open_browser=session.open_browser,
+        paste=session.ask,
+        say=session.say,
+        timeout=LOGIN_TIMEOUT,
+        now=utcnow,
+    )
+    missing = [s for s in (*POST_SCOPES, MEDIA_SCOPE) if s not in tokens.scopes]
+    if missing:
+        session.say(f"X did not grant {' '.join(missing)}: posting (with media) may be refused")
+    if tokens.refresh_token is None:
+        session.say(
+            "X gave no refresh token (offline.access was not granted): the access token "
+            f"lasts 2 hours and cannot be renewed; {OAUTH1_COMMAND} gives tokens that do not "
+            "expire"
+        )
+    ctx = _login_context(session, settings)
+    account = await _whoami(ctx.api(classify), {"Authorization": f"Bearer {tokens.access_token}"})
+    # An OAuth 1.0a secret left from an earlier login would make crosspost sign
+    # with OAuth 1.0a and the new bearer token as if it were an OAuth 1.0a token.
+    _forget(session, "access_token_secret")
+    secrets_: dict[str, str] = {"access_token": tokens.access_token, "client_id": client_id}
+    if tokens.refresh_token is not None:
+        secrets_["refresh_token"] = tokens.refresh_token
+    if client_secret is not None:
+        secrets_["client_secret"] = client_secret
+    return Login(
+        account=account,
+        secrets=secrets_,
+        expires_at=tokens.expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+        scopes=tokens.scopes,
+    )
+
+
+def _login_context(session: LoginSession, settings: TwitterSettings) -> PublishContext:
+    return PublishContext(
+        client=session.client,
+        platform="twitter",
+        settings=settings,
+        credentials=session.credentials,
+    )
+
+
+def _forget(session: LoginSession, *keys: str) -> None:
+    """Remove what an earlier login of the other kind left in the credentials file."""
+    credentials = session.credentials
+    stale = [key for key in keys if credentials.meta(key) is not None]
+    if stale:
+        credentials.save(**dict.fromkeys(stale))
+    for key in keys:
+        if credentials.from_environment(key):
+            session.say(
+                f"{env_name('twitter', key)} is set in the environment and overrides this "
+                "login: unset it"
+            )
+
+
+async def _whoami(api: Api, headers: dict[str, str], **kwargs: Any) -> Account:
+    """``GET /2/users/me``: the account's @username, id and profile address."""
+    response = await api.call("GET", USERS_ME, headers=headers, **kwargs)
+    return _account_of(response)
+
+
+def _account_of(response: httpx.Response) -> Account:
+    body = json_body(response)
+    data = body.get("data") if isinstance(body, dict) else None
+    user_id = data.get("id") if isinstance(data, dict) else None
+    username = data.get("username") if isinstance(data, dict) else None
+    if not isinstance(user_id, str) or not user_id.isdigit() or not isinstance(username, str):
+        raise TransientError("twitter", "X answered /2/users/me without the account's id")
+    return Account(name=f"@{username}", id=user_id, url=f"https://x.com/{username}")
+
+
+class _OAuth1Receiver(oauth.LoopbackReceiver):
+    """The loopback listener for OAuth 1.0a's answer (``oauth_token`` and ``oauth_verifier``,
+    or ``denied``), which the browser's page reports as it does an OAuth 2.0 code."""
+
+    def _deliver(self, params: dict[str, str]) -> bool:
+        if params.get("oauth_verifier"):
+            redaction.register(params["oauth_verifier"])
+            params.setdefault("code", "")  # the listener's "you can close this tab" page
+        elif "denied" in params:
+            params.setdefault("error", "access_denied")
+        return super()._deliver(params)
+
+
+def _oauth1_header(
+    method: str,
+    url: str,
+    *,
+    consumer_key: str,
+    consumer_secret: str,
+    token: str | None = None,
+    token_secret: str = "",
+    extra: Mapping[str, str] | None = None,
+) -> str:
+    """An ``Authorization: OAuth`` header carrying protocol parameters beyond the usual
+    ones (``oauth_callback``, ``oauth_verifier``), signed per RFC 5849 §3.4, as X's
+    request_token and access_token steps want them."""
+    params = {
+        "oauth_consumer_key": consumer_key,
+        "oauth_nonce": secrets.token_hex(16),
+        "oauth_signature_method": oauth1.SIGNATURE_METHOD,
+        "oauth_timestamp": str(int(time.time())),
+        "oauth_version": "1.0",
+        **(extra or {}),
+    }
+    if token is not None:
+        params["oauth_token"] = token
+    base = oauth1.signature_base_string(method, url, params)
+    signature = oauth1.hmac_sha1_signature(base, consumer_secret, token_secret)
+    params["oauth_signature"] = redaction.register(signature)
+    return "OAuth " + ", ".join(
+        f'{oauth1.percent_encode(k)}="{oauth1.percent_encode(v)}"'
+        for k, v in sorted(params.items())
+    )
+
+
+def _oauth1_text(response: httpx.Response) -> str:
+    """X's words in an OAuth 1.0a refusal: JSON ``errors``, the older XML, or plain text."""
+    body = json_body(response)
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        words = [
+            f"{e.get('message')} (code {e.get('code')})" if e.get("code") else str(e.get("message"))
+            for e in body["errors"]
+            if isinstance(e, dict)
+        ]
+        if words:
+            return redact("; ".join(words))
+    found = re.search(r"<error[^>]*>([^<]+)</error>", response.text)
+    if found:
+        return redact(" ".join(found[1].split()))
+    return excerpt(response) or f"HTTP {response.status_code}"
+
+
+async def _oauth1_step(
+    client: httpx.AsyncClient, url: str, header: str, refusal: str
+) -> dict[str, str]:
+    """POST one step of the OAuth 1.0a flow; its form-encoded answer."""
+    try:
+        response = await client.post(url, headers={"Authorization": header})
+    except httpx.HTTPError as exc:
+        raise TransientError(
+            "twitter", f"could not reach X to log in ({type(exc).__name__}): try again"
+        ) from None
+    status = response.status_code
+    if status == 429:
+        raise RateLimitedError("twitter", "X is limiting logins (HTTP 429): try again later")
+    if status >= 500:
+        raise TransientError("twitter", f"X had a temporary problem (HTTP {status}): try again")
+    if status != 200:
+        raise oauth.OAuthError(
+            "twitter", refusal.format(text=_oauth1_text(response)), status=status
+        )
+    answer = dict(parse_qsl(response.text.strip(), keep_blank_values=True))
+    for key in ("oauth_token_secret", "oauth_token"):
+        if answer.get(key):
+            redaction.register(answer[key])
+    return answer
+
+
+async def _login_oauth1(session: LoginSession, settings: TwitterSettings) -> Login:
+    """The 3-legged OAuth 1.0a flow: request token, the user's consent, access token.
+
+    The access token and secret it gives do not expire (X revokes them only when
+    the user removes the app or the app's keys are regenerated).
+    """
+    credentials = session.credentials
+    key, secret = credentials.get("consumer_key"), credentials.get("consumer_secret")
+    if key is None or secret is None:
+        raise _missing_app(session, ("consumer_key", "consumer_secret"), "API Key and Secret")
+    console = "the X developer console"
+    with _OAuth1Receiver(CALLBACK_PATH, settings.callback_port) as receiver:
+        callback = receiver.redirect_uri
+        url = rebase(REQUEST_TOKEN, settings.api_base)
+        header = _oauth1_header(
+            "POST",
+            url,
+            consumer_key=key,
+            consumer_secret=secret,
+            extra={"oauth_callback": callback},
+        )
+        temporary = await _oauth1_step(
+            session.client,
+            url,
+            header,
+            f"X refused to start the login ({{text}}): check consumer_key and consumer_secret "
+            f"(the app's API Key and Secret in {console}) and that {callback} is one of the "
+            "app's callback URLs exactly (User authentication settings; or set callback_port "
+            "under [platforms.twitter] to the registered port)",
+        )
+        request_token = temporary.get("oauth_token", "")
+        request_secret = temporary.get("oauth_token_secret", "")
+        if not request_token or temporary.get("oauth_callback_confirmed") != "true":
+            raise oauth.OAuthError(
+                "twitter", "X's request token answer is incomplete: run the login again"
+            )
+        address = (
+            rebase(OAUTH1_AUTHORIZE, settings.api_base)
+            + "?"
+            + urlencode({"oauth_token": request_token})
+        )
+        params = await _oauth1_answer(receiver, session, address)
+    verifier = _oauth1_verifier(params, request_token)
+    url = rebase(ACCESS_TOKEN, settings.api_base)
+    header = _oauth1_header(
+        "POST",
+        url,
+        consumer_key=key,
+        consumer_secret=secret,
+        token=request_token,
+        token_secret=request_secret,
+        extra={"oauth_verifier": verifier},
+    )
+    granted = await _oauth1_step(
+        session.client,
+        url,
+        header,
+        f"X refused to complete the login ({{text}}): run {OAUTH1_COMMAND} again",
+    )
+    token, token_secret = granted.get("oauth_token", ""), granted.get("oauth_token_secret", "")
+    if not token or not token_secret:
+        raise oauth.OAuthError("twitter", "X's access token answer is incomplete: log in again")
+    ctx = _login_context(session, settings)
+    account = await _whoami(
+        ctx.api(classify), {}, auth=oauth1.OAuth1Auth(key, secret, token, token_secret)
+    )
+    # What an earlier OAuth 2.0 login stored describes a token this login replaces.
+    _forget(session, "refresh_token", "expires_at", "refresh_expires_at", "scopes")
+    return Login(
+        account=account,
+        secrets={
+            "access_token": token,
+            "access_token_secret": token_secret,
+            "consumer_key": key,
+            "consumer_secret": secret,
+        },
+    )
+
+
+async def _oauth1_answer(
+    receiver: oauth.LoopbackReceiver, session: LoginSession, address: str
+) -> dict[str, str]:
+    """The browser's answer: through the loopback listener, or pasted (``--no-browser``)."""
+    import webbrowser
+
+    opened = False
+    if session.open_browser:
+        session.say(f"Opening your browser to log in to X. If it does not open, visit:\n{address}")
+        opened = bool(webbrowser.open(address))
+    if opened:
+        deadline = time.monotonic() + LOGIN_TIMEOUT
+        while (answer := receiver.poll()) is None:
+            if time.monotonic() >= deadline:
+                raise oauth.OAuthError(
+                    "twitter",
+                    f"no answer from X reached {receiver.redirect_uri} within "
+                    f"{LOGIN_TIMEOUT:g} s: run {OAUTH1_COMMAND} again (with --no-browser to "
+                    "paste the address instead)",
+                    error="timeout",
+                )
+            await asyncio.sleep(oauth.POLL)
+        return answer
+    session.say(
+        f"Open this address in a browser, log in to X and authorize the app:\n{address}\n"
+        f"The browser then goes to {receiver.redirect_uri}?oauth_token=…&oauth_verifier=… "
+        "(on another machine it shows an error page): copy that whole address."
+    )
+    text = session.ask(
+        "Paste the address here (or just press Enter if the page said to close it): "
+    )
+    if not text.strip():
+        answer = receiver.poll()
+        if answer is None:
+            raise oauth.OAuthError(
+                "twitter",
+                f"nothing was pasted and no answer reached {receiver.redirect_uri}: run "
+                f"{OAUTH1_COMMAND} again",
+                error="no_answer",
+            )
+        return answer
+    return _oauth1_pasted(text)
+
+
+def _oauth1_pasted(text: str) -> dict[str, str]:
+    """The answer in a pasted address (or its query string)."""
+    text = text.strip().strip("'\"<>")
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        query = parts.query
+    elif parts.scheme or " " in text or "=" not in text:
+        raise oauth.OAuthError(
+            "twitter",
+            "that is not the address the browser ended on: copy the whole address from the "
+            "browser's address bar (it starts with http://127.0.0.1:)",
+        )
+    else:
+        query = text.split("#", 1)[0].removeprefix("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    if "oauth_verifier" not in params and "denied" not in params:
+        raise oauth.OAuthError(
+            "twitter",
+            "that address carries no answer from X (no oauth_verifier= in it): copy the "
+            "address of the page the browser went to after you authorized the app",
+        )
+    if params.get("oauth_verifier"):
+        redaction.register(params["oauth_verifier"])
+    return params
+
+
+def _oauth1_verifier(params: Mapping[str, str], request_token: str) -> str:
+    """The ``oauth_verifier`` of an answer that belongs to this login's request token."""
+    if "denied" in params:
+        raise oauth.OAuthError(
+            "twitter",
+            "access was not granted (you cancelled, or X refused this app)",
+            error="access_denied",
+        )
+    got = params.get("oauth_token", "")
+    if not hmac.compare_digest(got.encode("utf-8"), request_token.encode("utf-8")):
+        raise oauth.OAuthError(
+            "twitter",
+            f"the answer does not belong to this login (oauth_token mismatch); run "
+            f"{OAUTH1_COMMAND} again",
+            error="token_mismatch",
+        )
+    verifier = params.get("oauth_verifier", "")
+    if not verifier:
+        raise oauth.OAuthError("twitter", "X's answer carries no oauth_verifier", error="no_code")
+    return redaction.register(verifier)
+
+
+# -- publishing ------------------------------------------------------------------------
+
+
 class _Session:
-    """One publish: the Api, the bearer header and the settings every step needs."""
+    """One publish: the Api, the credentials and the settings every step needs."""
 
     def __init__(
-        self, ctx: PublishContext, api: Api, token: str, settings: TwitterSettings
+        self, ctx: PublishContext, api: Api, signer: _Signer, settings: TwitterSettings
     ) -> None:
         self.ctx = ctx
         self.api = api
         self.platform = ctx.platform
         self.settings = settings
-        self.auth = {"Authorization": f"Bearer {token}"}
+        self.signer = signer
         self._me: str | None = None  # the account's user id, once read
+
+    async def _send(
+        self, method: str, url: str, *, create: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One request with the credentials; after X's 401 the OAuth 2.0 token is renewed
+        once and the step repeated (a refused request did nothing, a create included)."""
+        while True:
+            try:
+                if create:
+                    return await self.api.create(method, url, **self.signer.apply(kwargs))
+                return await self.api.call(method, url, **self.signer.apply(kwargs))
+            except AuthError as exc:
+                if await self.signer.recover(exc):
+                    continue
+                error = self.signer.refused(exc)
+                if error is exc:
+                    raise
+                raise error from exc
+
+    async def account(self) -> Account:
+        """Who the credentials post as (``GET /2/users/me``)."""
+        return _account_of(await self._send("GET", USERS_ME))
 
     # -- media -------------------------------------------------------------
 
@@ -207,9 +1046,7 @@ class _Session:
     ) -> dict[str, Any]:
         self.ctx.progress.upload_started(self.platform, media.name, total)
         body, headers = _multipart({"media_category": category}, path, 0, total, media)
-        response = await self.api.call(
-            "POST", UPLOAD, content=body, headers={**self.auth, **headers}
-        )
+        response = await self._send("POST", UPLOAD, content=body, headers=headers)
         self.ctx.progress.upload_advanced(self.platform, media.name, total)
         return _data(self.platform, response)
 
@@ -223,11 +1060,10 @@ class _Session:
                 f"{media.name}: {total} bytes is too large to upload to X "
                 f"({MAX_SEGMENTS} chunks of at most {MAX_CHUNK} bytes)",
             )
-        response = await self.api.call(
+        response = await self._send(
             "POST",
             f"{UPLOAD}/initialize",
             json={"media_type": media.mime, "total_bytes": total, "media_category": category},
-            headers=self.auth,
         )
         media_id = _media_id(self.platform, _data(self.platform, response), media)
         self.ctx.progress.upload_started(self.platform, media.name, total)
@@ -236,15 +1072,10 @@ class _Session:
             # A fresh body per attempt, streamed from disk: a retried chunk is read
             # again and memory stays at one read buffer, whatever the video's size.
             body, headers = _multipart({"segment_index": str(index)}, path, start, end, media)
-            await self.api.call(
-                "POST",
-                f"{UPLOAD}/{media_id}/append",
-                content=body,
-                headers={**self.auth, **headers},
-            )
+            await self._send("POST", f"{UPLOAD}/{media_id}/append", content=body, headers=headers)
             # Counted once the chunk is accepted, so a retried chunk is not counted twice.
             self.ctx.progress.upload_advanced(self.platform, media.name, end - start)
-        response = await self.api.call("POST", f"{UPLOAD}/{media_id}/finalize", headers=self.auth)
+        response = await self._send("POST", f"{UPLOAD}/{media_id}/finalize")
         return _data(self.platform, response)
 
     async def _processed(self, media: MediaFile, media_id: str, data: dict[str, Any]) -> None:
@@ -269,11 +1100,8 @@ class _Session:
                     "seconds; nothing was posted: try again later",
                 )
             await asyncio.sleep(self._poll_delay(info, left))
-            response = await self.api.call(
-                "GET",
-                UPLOAD,
-                params={"command": "STATUS", "media_id": media_id},
-                headers=self.auth,
+            response = await self._send(
+                "GET", UPLOAD, params={"command": "STATUS", "media_id": media_id}
             )
             info = _data(self.platform, response).get("processing_info")
         # No processing_info: X says the media is ready to attach.
@@ -292,11 +1120,8 @@ class _Session:
         # Alt text is worth having but not worth losing the post over: a failure
         # here is reported as a step and the post goes out without it.
         try:
-            await self.api.call(
-                "POST",
-                METADATA,
-                json={"id": media_id, "metadata": {"alt_text": {"text": alt}}},
-                headers=self.auth,
+            await self._send(
+                "POST", METADATA, json={"id": media_id, "metadata": {"alt_text": {"text": alt}}}
             )
         except PlatformError as exc:
             self.ctx.progress.step(
@@ -337,7 +1162,7 @@ class _Session:
         text = str(body.get("text", ""))
         sent = datetime.now(UTC)
         try:
-            response = await self.api.create("POST", TWEETS, json=body, headers=self.auth)
+            response = await self._send("POST", TWEETS, create=True, json=body)
         except UnknownOutcomeError as exc:
             return await self._landed(text, reply_to, sent, exc)
         except DuplicateError as exc:
@@ -385,7 +1210,7 @@ class _Session:
     async def _duplicate(self, text: str, reply_to: str | None, exc: DuplicateError) -> str:
         """X refused the text as a duplicate: the post is most likely out already; find it.
 
-        X gives no id with this refusal (platform-apis.md §1.6), so the newest
+        X gives no id with this refusal (docs/reconcile.md, "X"), so the newest
         ``DUPLICATE_LOOKBACK`` posts are searched for the same text. Found: it is
         the post. Not found: the refusal stands (the duplicate is older, or another
         post). The timeline unreadable: the outcome is unknown, not a failure.
@@ -409,14 +1234,9 @@ class _Session:
 
     async def _user_id(self) -> str:
         if self._me is None:
-            body = json_body(await self.api.call("GET", USERS_ME, headers=self.auth))
-            data = body.get("data") if isinstance(body, dict) else None
-            user_id = data.get("id") if isinstance(data, dict) else None
-            if not isinstance(user_id, str) or not user_id.isdigit():
-                raise TransientError(
-                    self.platform, "X answered /2/users/me without the account's id"
-                )
-            self._me = user_id
+            account = await self.account()
+            assert account.id is not None  # _account_of requires it
+            self._me = account.id
         return self._me
 
     async def find(
@@ -447,9 +1267,7 @@ class _Session:
             params["start_time"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         wanted = _comparable(text)
         for _ in range(pages):
-            response = await self.api.call(
-                "GET", f"{API}/2/users/{user_id}/tweets", params=params, headers=self.auth
-            )
+            response = await self._send("GET", f"{API}/2/users/{user_id}/tweets", params=params)
             body = json_body(response)
             items = body.get("data") if isinstance(body, dict) else None
             for item in items if isinstance(items, list) else []:
@@ -751,17 +1569,13 @@ def _problem(response: httpx.Response) -> tuple[str, str, list[int]]:
 
 
 def classify(response: httpx.Response) -> PlatformError:
-    """The crosspost error for an X error answer (platform-apis.md §1.5)."""
+    """The crosspost error for an X error answer (docs.x.com, response codes and errors)."""
     status = response.status_code
     kind, text, codes = _problem(response)
     platform = "twitter"
     if status == 401 or {32, 89}.intersection(codes):
-        return AuthError(
-            platform,
-            f"the X access token expired or was revoked ({text}): reconnect X, or set "
-            "CROSSPOST_TWITTER_ACCESS_TOKEN to a new token",
-            status=status,
-        )
+        # Expired, revoked or badly signed: _Signer renews (OAuth 2.0) or says what to do.
+        return _Unauthorized(platform, text, status=status)
     if status == 429 or kind.endswith("/usage-capped") or 88 in codes:
         capped = kind.endswith("/usage-capped")
         wait = retry_after(response)
@@ -794,7 +1608,7 @@ def classify(response: httpx.Response) -> PlatformError:
                 platform,
                 f"X refused access: {text}. Check that the X app has read and write permission "
                 "and that the token has the tweet.write, users.read and media.write scopes, "
-                "then reconnect X",
+                f"then run {LOGIN_COMMAND} (or {OAUTH1_COMMAND})",
                 status=status,
             )
         return InvalidContentError(platform, f"X refused the post: {text}", status=status)

@@ -1,4 +1,10 @@
-"""X (Twitter): 280 weighted characters, media by the v2 upload endpoints, threads."""
+"""X (Twitter): 280 weighted characters, media by the v2 upload endpoints, threads.
+
+Two ways to sign in (docs/platforms/twitter.md): OAuth 2.0 user context (a
+2-hour access token renewed with a rotating refresh token) or OAuth 1.0a user
+context (consumer key/secret and an access token/secret that do not expire). The
+network side, logins included, is ``_twitter_api``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,13 @@ from pydantic import Field
 
 from crosspost import twittertext
 from crosspost.adapter import (
+    Account,
     Adapter,
     Fields,
+    Finding,
     Limits,
+    Login,
+    LoginSession,
     MediaChoice,
     Post,
     Published,
@@ -25,6 +35,7 @@ from crosspost.units import Unit
 
 if TYPE_CHECKING:
     from crosspost.api import PublishContext
+    from crosspost.credentials import Credentials
 
 #: 280 weighted characters per twitter-text config v3 (docs.x.com "Counting
 #: characters"). Premium accounts post longer: set max_length in config.
@@ -37,6 +48,21 @@ GIF_BYTES = 15_000_000
 VIDEO_BYTES = 512_000_000
 #: Video length: 0.5 to 140 seconds (X media best practices; longer only for some accounts).
 VIDEO_SECONDS = (0.5, 140.0)
+#: What each way of signing in needs (docs/platforms/twitter.md). OAuth 2.0
+#: posts with ``access_token`` alone; it renews itself with ``refresh_token`` and
+#: ``client_id`` (+ ``client_secret`` for a confidential client).
+OAUTH2_KEYS = ("access_token",)
+OAUTH1_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+#: The port of the loopback callback ``http://127.0.0.1:<port>/callback``. X
+#: accepts only callback URLs registered exactly, port included, so the port is
+#: fixed (``callback_port`` in config), not a random free one.
+CALLBACK_PORT = 8723
+
+
+def uses_oauth1(credentials: Credentials) -> bool:
+    """Whether X requests are signed with OAuth 1.0a: ``consumer_key`` and
+    ``access_token_secret`` are set (else the access token is an OAuth 2.0 bearer)."""
+    return bool(credentials.get("consumer_key") and credentials.get("access_token_secret"))
 
 
 class TwitterSettings(PlatformSettings):
@@ -51,6 +77,9 @@ class TwitterSettings(PlatformSettings):
     #: ``media_category`` of a video upload. X's docs give the 512 MB video size
     #: for ``amplify_video``; which one a plain post needs is UNVERIFIED.
     video_category: str = Field(default="tweet_video", pattern=r"^(tweet_video|amplify_video)$")
+    #: The port of the login callback ``http://127.0.0.1:<port>/callback``, which
+    #: must be registered exactly in the X app's callback URLs.
+    callback_port: int = Field(default=CALLBACK_PORT, ge=1024, le=65535)
 
 
 class TwitterOptions(Overrides):
@@ -70,6 +99,15 @@ class TwitterAdapter(Adapter):
     Settings = TwitterSettings
     Options = TwitterOptions
     credentials = ("access_token",)
+    secrets = (
+        "refresh_token",
+        "client_id",
+        "client_secret",
+        "consumer_key",
+        "consumer_secret",
+        "access_token_secret",
+    )
+    console_url = "https://console.x.com"
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """Up to 4 photos, else one GIF or video; text alone is fine too."""
@@ -140,3 +178,40 @@ class TwitterAdapter(Adapter):
         from crosspost_adapters._twitter_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
+
+    # -- accounts (docs/platforms/twitter.md) ---------------------------------
+
+    def missing_credentials(self, credentials: Credentials) -> list[str]:
+        """Nothing when the set X would use is complete; else what each way of signing
+        in lacks, one entry per way (``OAuth 2.0: access_token``)."""
+        oauth1 = [key for key in OAUTH1_KEYS if credentials.get(key) is None]
+        if uses_oauth1(credentials):  # OAuth 1.0a is what would sign: only its gaps matter
+            return [f"OAuth 1.0a: {', '.join(oauth1)}"] if oauth1 else []
+        oauth2 = [key for key in OAUTH2_KEYS if credentials.get(key) is None]
+        if not oauth2:
+            return []
+        return [f"OAuth 2.0: {', '.join(oauth2)}", f"OAuth 1.0a: {', '.join(oauth1)}"]
+
+    async def login(self, session: LoginSession) -> Login:
+        """OAuth 2.0 with PKCE, or the 3-legged OAuth 1.0a flow with ``--oauth1``."""
+        from crosspost_adapters._twitter_api import login
+
+        return await login(self, session)
+
+    async def renew(self, ctx: PublishContext, horizon: float) -> None:
+        """Refresh an OAuth 2.0 token that expires within ``horizon`` seconds (saved first)."""
+        from crosspost_adapters._twitter_api import renew
+
+        await renew(self, ctx, horizon)
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """The account's @username and id (``GET /2/users/me``)."""
+        from crosspost_adapters._twitter_api import identity
+
+        return await identity(self, ctx)
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """How X is signed in, the scopes the post needs, threads, expiry."""
+        from crosspost_adapters._twitter_api import diagnose
+
+        return await diagnose(self, ctx, post)
