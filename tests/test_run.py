@@ -108,7 +108,8 @@ def test_a_late_announcement_is_skipped_and_reported_once(world: World, tmp_path
     late = announcement(folder, "besok.toml", "Besok, Sabtu", publish_at=when(days=-2))
     first = crosspost(world, tmp_path, "run", str(folder))
     assert first.returncode == 0
-    assert "not published" in first.stderr and f"crosspost publish {late} --now" in first.stderr
+    assert first.stdout.startswith(f"! {late}: was due ")
+    assert "not published" in first.stdout and f"crosspost publish {late} --now" in first.stdout
     assert not world.facebook.requests and not world.twitter.requests
     second = crosspost(world, tmp_path, "run", str(folder))
     assert second.stdout == "" and second.stderr == ""

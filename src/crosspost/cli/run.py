@@ -217,7 +217,9 @@ class _Runner:
         store.set_meta(plan.loaded.id, late_reported=stamp, late_skipped=stamp)
         doc.update(message=message, acted=True)
         if not self.json:
-            error(message)
+            from rich.text import Text
+
+            self.out.print(Text(f"! {message}", style="yellow"), soft_wrap=True)
         return doc
 
     def heading(self, loaded: Loaded) -> None:
