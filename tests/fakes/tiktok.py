@@ -6,6 +6,18 @@ out, on ``self.base_url``), ``.../content/init/`` (photos, PULL_FROM_URL) and
 ``.../status/fetch/``. Every answer uses TikTok's envelope
 ``{"data": {...}, "error": {"code", "message", "log_id"}}``.
 
+Login Kit v2 (``GET /v2/auth/authorize/``, ``POST /v2/oauth/token/``,
+``POST /v2/oauth/revoke/``) is a ``FakeAuthServer`` with TikTok's rules: the
+``client_key`` parameter, comma-separated scopes, the hex PKCE challenge of the
+desktop guide (``pkce="S256"`` for the RFC's), the secret in the form body,
+redirect URIs on 127.0.0.1 with a ``*`` port, access tokens of 2 hours and
+rotating refresh tokens of 180 days on ``oauth_clock`` (a ``FakeClock``), an
+``open_id`` in every token answer, and errors as ``{"error",
+"error_description", "log_id"}``. ``GET /v2/user/info/`` gives the open_id and
+display name (scope ``user.info.basic``). Every bearer check (creator_info,
+init, status, user/info) refuses an expired, revoked or unknown token with
+TikTok's 401 ``access_token_invalid``.
+
 What it enforces: the Bearer token and the ``video.publish`` scope; the
 privacy level against the creator's options; unaudited mode (creator_info
 offers only SELF_ONLY, and a public account gets
@@ -30,11 +42,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import httpx
 
 from tests.fakes.base import FakePlatform, body_json
+from tests.fakes.oauth import FakeAuthServer, FakeClock, Grant, Token
 
 OK = {"code": "ok", "message": ""}
 PUBLIC_OPTIONS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
@@ -53,7 +67,23 @@ PHOTO_BYTES = 20_000_000
 UPLOAD_LIFETIME = 3600.0
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 #: Requests per minute per token (§4.5), enforced when ``rate_limits`` is on.
-PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30}
+PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30, "user_info": 600}
+#: Login Kit scopes (scopes overview) and token lifetimes (user access token management).
+LOGIN_SCOPES = (
+    "user.info.basic",
+    "user.info.profile",
+    "user.info.stats",
+    "video.list",
+    "video.publish",
+    "video.upload",
+)
+ACCESS_LIFETIME = timedelta(hours=2)
+REFRESH_LIFETIME = timedelta(days=180)
+AUTHORIZE_PATH = "/v2/auth/authorize/"
+TOKEN_PATH = "/v2/oauth/token/"
+REVOKE_PATH = "/v2/oauth/revoke/"
+USER_INFO_PATH = "/v2/user/info/"
+USER_FIELDS = {"open_id", "union_id", "avatar_url", "display_name", "username"}
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
@@ -143,14 +173,44 @@ class FakeTikTok(FakePlatform):
         rate_limits: bool = False,
         verified_prefixes: tuple[str, ...] | None = None,
         fetch: Callable[[str], bytes | None] | None = None,
+        client_key: str = "tiktok-client-key",
+        client_secret: str = "tiktok-client-secret",
+        redirect_uris: tuple[str, ...] = ("http://127.0.0.1:*/callback/",),
+        open_id: str = "-000OaPt3kqdBGQ3gsmCV3JmTGDdkW2ZZn3",
+        display_name: str = "KPU Musi Rawas",
+        pkce: Literal["S256", "S256-hex"] = "S256-hex",
+        clock: FakeClock | None = None,
     ) -> None:
         super().__init__()
-        self.tokens = {token}
+        #: Login Kit's time: tokens expire on it (``advance`` to move days ahead).
+        self.oauth_clock = clock or FakeClock(datetime.now(UTC))
+        self.client_key, self.client_secret = client_key, client_secret
+        self.open_id, self.display_name = open_id, display_name
+        self.auth = FakeAuthServer(
+            clock=self.oauth_clock.now,
+            client_id_param="client_key",
+            scope_separator=",",
+            allowed_scopes=LOGIN_SCOPES,
+            pkce=pkce,
+            client_auth="body",
+            access_lifetime=ACCESS_LIFETIME,
+            refresh_lifetime=REFRESH_LIFETIME,
+            rotate_refresh=True,
+            report_refresh_expiry=True,
+            token_extra={"open_id": open_id},
+            error_extra={"log_id": "202603011200000000FAKEOAUTH"},
+        )
+        self.auth.register(client_key, client_secret, redirect_uris)
+        self.auth.mount(self, authorize=AUTHORIZE_PATH, token=TOKEN_PATH, revoke=REVOKE_PATH)
+        # The token the tests (and World's environment) start with: issued now on the
+        # fake clock, so it expires 2 hours of fake time later like any other.
+        grant = Grant(client_key, tuple(scopes), offline=False)
+        self.auth.tokens[token] = Token("access", grant, self.oauth_clock.now() + ACCESS_LIFETIME)
+        #: Tokens refused whatever the server says (revoked in the TikTok app).
         self.expired_tokens: set[str] = set()
         self.username = username
         self.private_account = private_account
         self.unaudited = unaudited
-        self.scopes = set(scopes)
         self.comment_disabled = comment_disabled
         self.duet_disabled = duet_disabled
         self.stitch_disabled = stitch_disabled
@@ -176,8 +236,25 @@ class FakeTikTok(FakePlatform):
         self.route("POST", f"{prefix}/content/init/", self.content_init)
         self.route("POST", f"{prefix}/status/fetch/", self.status_fetch)
         self.route("PUT", "/video/", self.upload)
+        self.route("GET", re.escape(USER_INFO_PATH), self.user_info)
 
     # -- inspection ----------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """Every access token issued (the starting one first), live or not."""
+        return tuple(t for t, found in self.auth.tokens.items() if found.kind == "access")
+
+    def refresh_tokens(self) -> list[str]:
+        """The refresh tokens that still work (rotation leaves one per login)."""
+        now = self.oauth_clock.now()
+        return [
+            t
+            for t, found in self.auth.tokens.items()
+            if found.kind == "refresh"
+            and not (found.used or found.revoked or found.grant.revoked)
+            and (found.expires is None or now < found.expires)
+        ]
 
     @property
     def published(self) -> list[TikTokPost]:
@@ -225,16 +302,18 @@ class FakeTikTok(FakePlatform):
 
     # -- checks --------------------------------------------------------------------------
 
-    def _auth(self, request: httpx.Request, limit: str) -> tuple[str, httpx.Response | None]:
+    def _auth(
+        self, request: httpx.Request, limit: str, scope: str = "video.publish"
+    ) -> tuple[str, httpx.Response | None]:
         header = request.headers.get("authorization", "")
         token = header[7:] if header.startswith("Bearer ") else ""
-        if token not in self.tokens or token in self.expired_tokens:
+        if not self.auth.valid_access_token(token) or token in self.expired_tokens:
             return token, self.error(
                 401,
                 "access_token_invalid",
                 "The access token is invalid or not found in the request.",
             )
-        if "video.publish" not in self.scopes:
+        if scope not in self.auth.scopes_of(token):
             return token, self.error(
                 401,
                 "scope_not_authorized",
@@ -298,6 +377,26 @@ class FakeTikTok(FakePlatform):
         return None
 
     # -- endpoints -----------------------------------------------------------------------
+
+    def user_info(self, request: httpx.Request) -> httpx.Response:
+        """The account's profile: the fields asked for (open_id, display_name...)."""
+        _, denied = self._auth(request, "user_info", scope="user.info.basic")
+        if denied:
+            return denied
+        fields = [f for f in request.url.params.get("fields", "").split(",") if f]
+        unknown = [f for f in fields if f not in USER_FIELDS]
+        if not fields or unknown:
+            return self.error(
+                400, "invalid_params", f"fields is required; unknown: {', '.join(unknown)}"
+            )
+        profile = {
+            "open_id": self.open_id,
+            "union_id": "union-" + self.open_id,
+            "avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
+            "display_name": self.display_name,
+            "username": self.username,
+        }
+        return self.ok({"user": {f: profile[f] for f in fields}})
 
     def creator_info(self, request: httpx.Request) -> httpx.Response:
         """The account's username, privacy options and interaction settings."""
