@@ -619,3 +619,109 @@ def test_the_account_name_is_not_treated_as_a_secret(
     )
     assert run(capsys, "auth", "login", "scripted")[0] == 0
     assert redact("posted as Komisi Pemilihan Umum Kota") == "posted as Komisi Pemilihan Umum Kota"
+
+
+# -- config_edit.set_keys: what auth login relies on to write the config --------------------
+
+CONFIG = """\
+# KPU Musi Rawas
+[profile]
+name = "KPU"  # page_id = "not this one"
+closing = \"\"\"
+[platforms.facebook]
+page_id = "inside a string"
+\"\"\"
+
+[platforms.facebook]   # our page
+# the Page crosspost posts as
+page_id = "111"  # set by auth login
+hashtags = [
+  "a",  # first
+  "b",
+]
+
+[platforms.instagram]
+page_id = "keep"
+"""
+
+
+def test_set_keys_replaces_only_the_tables_own_line_and_keeps_the_rest(tmp_path: Path) -> None:
+    """A key is replaced in its table only (not in another table, not inside a string that
+    looks like a table); a missing key goes right after the header; everything else stays."""
+    from crosspost.config_edit import set_keys
+
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    path.chmod(0o640)
+    set_keys(path, "platforms.facebook", {"page_id": "222", "max_length": 500, "find_us": False})
+    assert path.read_text("utf-8") == CONFIG.replace(
+        "[platforms.facebook]   # our page\n",
+        "[platforms.facebook]   # our page\nmax_length = 500\nfind_us = false\n",
+    ).replace('page_id = "111"  # set by auth login', 'page_id = "222"  # set by auth login')
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_set_keys_replaces_a_value_written_over_several_lines(tmp_path: Path) -> None:
+    """A multi-line value (an array) is replaced whole; its closing line's comment is kept."""
+    from crosspost.config_edit import set_keys
+
+    path = tmp_path / "config.toml"
+    path.write_text('[platforms.x]\ntags = [\n  "a",\n]  # old\nmax_length = 4000\n', "utf-8")
+    set_keys(path, "platforms.x", {"tags": "none"})
+    assert path.read_text("utf-8") == '[platforms.x]\ntags = "none"  # old\nmax_length = 4000\n'
+
+
+def test_set_keys_appends_a_missing_table_and_creates_a_missing_file(tmp_path: Path) -> None:
+    """A table the file lacks is appended after a blank line; a missing file is created."""
+    from crosspost.config_edit import set_keys
+
+    path = tmp_path / "config.toml"
+    path.write_text("# mine\n[profile]\nname = 'KPU'", encoding="utf-8")  # no final newline
+    set_keys(path, "platforms.instagram", {"ig_user_id": "1789"})
+    assert path.read_text("utf-8") == (
+        "# mine\n[profile]\nname = 'KPU'\n\n[platforms.instagram]\nig_user_id = \"1789\"\n"
+    )
+    new = tmp_path / "dir" / "new.toml"
+    set_keys(new, "platforms.facebook", {"page_id": "1"})
+    assert new.read_text("utf-8") == '[platforms.facebook]\npage_id = "1"\n'
+
+
+def test_set_keys_keeps_windows_line_ends_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    """A CRLF file gets CRLF lines; a symlinked config is edited where it points."""
+    from crosspost.config_edit import set_keys
+
+    real = tmp_path / "real.toml"
+    real.write_bytes(b'[platforms.facebook]\r\npage_id = "1"\r\n')
+    link = tmp_path / "config.toml"
+    link.symlink_to(real)
+    set_keys(link, "platforms.facebook", {"page_id": "2", "enabled": True})
+    assert link.is_symlink()
+    assert real.read_bytes() == b'[platforms.facebook]\r\nenabled = true\r\npage_id = "2"\r\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('platforms.facebook.page_id = "1"\n', "would no longer parse"),
+        ("[platforms]\nfacebook = { page_id = '1' }\n", "would no longer parse"),
+        ('[platforms.facebook]\npage_id = "1"\npage_id = "2"\n', "does not parse"),
+    ],
+)
+def test_set_keys_refuses_what_it_cannot_edit_and_changes_nothing(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    """A table written as dotted keys or an inline table, or a file that does not parse,
+    is refused with a ConfigError naming the file; the file is unchanged."""
+    from crosspost.config_edit import set_keys
+    from crosspost.errors import ConfigError
+
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        set_keys(path, "platforms.facebook", {"page_id": "9"})
+    assert str(info.value).startswith(f"{path}: ")
+    assert why in str(info.value)
+    assert path.read_text("utf-8") == text
+    assert [p.name for p in folder.iterdir()] == ["config.toml"]  # no temporary file left

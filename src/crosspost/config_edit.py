@@ -51,7 +51,8 @@ def set_keys(path: Path, table: str, values: Mapping[str, Value]) -> None:
     """
     path = path.resolve() if path.is_symlink() else path
     try:
-        text = path.read_text("utf-8") if path.exists() else ""
+        # Bytes, not read_text: universal newlines would turn a CRLF file into LF lines.
+        text = path.read_bytes().decode("utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {_reason(exc)}") from None
     text = text.removeprefix("\ufeff")
@@ -201,7 +202,7 @@ def _check(path: Path, text: str, table: str, values: Mapping[str, Value]) -> No
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: cannot add {what} under [{table}]: the file would no longer parse "
-            f"({exc}); it was not changed. Add them by hand: " + _by_hand(values)
+            f"({exc}); it was not changed; add by hand: " + _by_hand(values)
         ) from None
     for part in table.split("."):
         data = data.get(part) if isinstance(data, dict) else None
@@ -210,7 +211,7 @@ def _check(path: Path, text: str, table: str, values: Mapping[str, Value]) -> No
     ):
         raise ConfigError(
             f"{path}: cannot add {what} under [{table}]: the table is written in a form "
-            "crosspost does not edit; it was not changed. Add them by hand: " + _by_hand(values)
+            "crosspost does not edit; it was not changed; add by hand: " + _by_hand(values)
         )
 
 
