@@ -76,7 +76,11 @@ def login(
         ),
     ] = None,
 ) -> None:
-    """Log in to PLATFORM in the browser and store the tokens (renewed by themselves later)."""
+    """Connect PLATFORM: log in in the browser, store the tokens.
+
+    The tokens go to the credentials file with their expiry; ids the login finds (a
+    Facebook page_id) go to the config. crosspost renews the tokens before each run.
+    """
     from crosspost import registry
     from crosspost.adapter import LoginSession
     from crosspost.api import new_client
@@ -246,8 +250,11 @@ def _report(
 
 @app.command()
 def status(json: JsonOpt = False) -> None:
-    """Show, per platform, whether an account is connected, where each secret comes from and
-    when its token expires (never the secrets themselves)."""
+    """Show which accounts are connected, and until when.
+
+    Per platform: the account, where each secret comes from (an environment variable or
+    the credentials file), when the token expires, the scopes; never the secrets.
+    """
     from rich.text import Text
 
     from crosspost import registry
@@ -361,7 +368,10 @@ def _token_key(keys: list[str]) -> str | None:
 
 @app.command()
 def logout(platform: PlatformArg) -> None:
-    """Remove PLATFORM's tokens from the credentials file (the platform is not told)."""
+    """Forget PLATFORM's stored tokens.
+
+    Removes its table from the credentials file; the platform itself is not told.
+    """
     from crosspost import registry
     from crosspost.cli._output import console
     from crosspost.credentials import Credentials, CredentialStore, env_name
