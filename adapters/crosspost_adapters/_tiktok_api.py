@@ -56,6 +56,7 @@ from crosspost.config import PlatformSettings
 from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    ConfigError,
     CredentialsError,
     InvalidContentError,
     PlatformError,
@@ -65,13 +66,7 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile, video_duration
 from crosspost.redaction import redact
-from crosspost_adapters.tiktok import (
-    CHUNK_MAX,
-    CHUNK_MIN,
-    PHOTO_TYPES,
-    TikTokAdapter,
-    TikTokSettings,
-)
+from crosspost_adapters.tiktok import CHUNK_MAX, CHUNK_MIN, TikTokAdapter, TikTokSettings
 
 if TYPE_CHECKING:
     from crosspost.oauth import OAuthApp
@@ -100,9 +95,6 @@ POST_SCOPE = "video.publish"
 #: TikTok's desktop redirect URIs: 127.0.0.1 with a port ("*" allowed) and a path;
 #: the portal is told ``http://127.0.0.1:*/callback/`` (docs/platforms/tiktok.md).
 REDIRECT_PATH = "/callback/"
-#: ``doctor`` warns this many days before the refresh token (or a token that cannot
-#: be renewed) expires, unless [platforms.tiktok] says otherwise.
-WARN_DAYS = 7
 #: Tries at the token endpoint when it fails for a moment (5xx, network).
 TOKEN_ATTEMPTS = 3
 
@@ -1175,77 +1167,60 @@ def _adopted(ctx: PublishContext, used: str) -> str | None:
     return None
 
 
-async def _usable(ctx: PublishContext) -> _Auth:
-    """The access token to ask TikTok with, renewed first when it has expired."""
-    await renew(ctx, 0.0)
-    return _Auth(ctx, ctx.api(classify), ctx.credentials.require("access_token"))
+def _unchecked(ctx: PublishContext) -> str | None:
+    """Why the account cannot be asked without renewing, or None when it can.
+
+    ``doctor`` never renews: renewal replaces TikTok's refresh token. A stored
+    access token past its expiry, with a refresh token in the file, is renewed by
+    the next publish; asking TikTok with it now would only be refused.
+    """
+    credentials = ctx.credentials
+    if credentials.from_environment("access_token") or credentials.from_environment(
+        "refresh_token"
+    ):
+        return None
+    expires = credentials.expires_at("access_token")
+    if expires is None or expires > now() or credentials.get("refresh_token") is None:
+        return None
+    return (
+        f"the access token expired on {_day(expires)}; the next publish renews it, but "
+        "asking TikTok now would mean renewing it here, which replaces the refresh token "
+        "(doctor never does)"
+    )
+
+
+def _asking(ctx: PublishContext) -> _Auth:
+    """The stored access token, as it is: doctor's checks never renew it."""
+    return _Auth(ctx, ctx.api(classify), ctx.credentials.require("access_token"), renewable=False)
 
 
 async def identity(ctx: PublishContext) -> Account:
-    """Who the token posts as: user/info's display name and open_id."""
-    user = await (await _usable(ctx)).user_info()
+    """Who the token posts as: user/info's display name and open_id.
+
+    Raises ``ConfigError`` (doctor: "not checked") when only a renewal could tell.
+    """
+    why = _unchecked(ctx)
+    if why is not None:
+        raise ConfigError(why)
+    user = await _asking(ctx).user_info()
     open_id = str(user.get("open_id") or "") or None
     return Account(str(user.get("display_name") or open_id or "TikTok account"), open_id)
 
 
 async def diagnose(ctx: PublishContext, post: Post | None) -> list[Finding]:
-    """``doctor``'s checks: token lifetime, scopes, the privacy levels TikTok offers this
-    account against the configured one, and (photo posts) the photo URLs."""
+    """``doctor``'s TikTok checks: the permissions login stored, and the privacy levels
+    TikTok offers this account against the one the post will ask for.
+
+    Token lifetimes and photo URLs are doctor's own checks (crosspost.doctor).
+    """
     settings = _settings(ctx)
-    findings = _lifetime(ctx)
-    findings += _scopes(ctx.credentials)
-    try:
-        creator = await (await _usable(ctx)).creator_info()
-    except PlatformError as exc:
-        return [*findings, Finding("fail", exc.message)]
-    findings += _privacy(creator, post, settings)
-    if post is not None and post.extra.get("mode") == "photo":
-        for media in post.media:
-            findings.append(await _photo_reachable(ctx.client, media))
+    findings = _scopes(ctx.credentials)
+    why = _unchecked(ctx)
+    if why is not None:
+        findings.append(Finding("warn", f"privacy levels not checked: {why}"))
+        return findings + _privacy(None, post, settings)
+    findings += _privacy(await _asking(ctx).creator_info(), post, settings)
     return findings
-
-
-def _warn_days(settings: PlatformSettings) -> float:
-    days = getattr(settings, "warn_days", None)  # a shared doctor setting, when there is one
-    return float(days) if isinstance(days, int | float) and days >= 0 else float(WARN_DAYS)
-
-
-def _lifetime(ctx: PublishContext) -> list[Finding]:
-    """How long the tokens last, and whether crosspost can renew them."""
-    credentials = ctx.credentials
-    moment = now()
-    ahead = timedelta(days=_warn_days(ctx.settings))
-    for key in ("access_token", "refresh_token"):
-        if credentials.from_environment(key):
-            return [
-                Finding(
-                    "warn",
-                    f"the {key.replace('_', ' ')} comes from {env_name(PLATFORM, key)}, which "
-                    "crosspost does not renew (TikTok access tokens last about 2 hours and "
-                    f"refresh tokens change at each renewal): run {LOGIN} and unset the variable",
-                )
-            ]
-    if credentials.get("refresh_token") is None:
-        expires = credentials.expires_at("access_token")
-        when = f"on {_day(expires)}" if expires is not None else "within hours"
-        level: Literal["warn", "fail"] = "fail" if expires and expires <= moment else "warn"
-        return [
-            Finding(level, f"the access token expires {when} and cannot be renewed: run {LOGIN}")
-        ]
-    until = credentials.expires_at("refresh_token")
-    if until is None:
-        return [Finding("ok", "the access token renews itself (refresh token stored)")]
-    if until <= moment:
-        return [Finding("fail", f"the refresh token expired on {_day(until)}: run {LOGIN}")]
-    if until <= moment + ahead:
-        return [
-            Finding(
-                "warn",
-                f"the refresh token expires on {_day(until)}; after that nothing can be posted "
-                f"until you run {LOGIN}",
-            )
-        ]
-    return [Finding("ok", f"the access token renews itself until {_day(until)}")]
 
 
 def _scopes(credentials: Credentials) -> list[Finding]:
@@ -1273,19 +1248,21 @@ def _scopes(credentials: Credentials) -> list[Finding]:
     return findings or [Finding("ok", "permissions: " + ", ".join(str(s) for s in scopes))]
 
 
-def _privacy(creator: Creator, post: Post | None, settings: TikTokSettings) -> list[Finding]:
-    """The configured privacy level against the ones TikTok offers this account.
+def _privacy(creator: Creator | None, post: Post | None, settings: TikTokSettings) -> list[Finding]:
+    """The privacy level posts will have, against the ones TikTok offers this account
+    (``creator``; None when they could not be asked).
 
     An app TikTok has not audited may post only SELF_ONLY, and only to accounts
     set to private (https://developers.tiktok.com/doc/content-sharing-guidelines):
-    such posts are visible to the account alone.
+    such posts are visible to the account alone. A post only the account can see
+    must never pass for a public one.
     """
     chosen = (post.options.get("privacy_level") if post is not None else None) or (
         settings.privacy_level
     )
-    offered = creator.privacy_options
     findings = []
-    if chosen not in offered:
+    offered = creator.privacy_options if creator is not None else None
+    if offered is not None and chosen not in offered:
         findings.append(
             Finding(
                 "fail",
@@ -1310,41 +1287,6 @@ def _privacy(creator: Creator, post: Post | None, settings: TikTokSettings) -> l
                 f"{CONFIG_KEY} to PUBLIC_TO_EVERYONE to make them public",
             )
         )
-    elif chosen in offered:
+    elif offered is not None and chosen in offered:
         findings.append(Finding("ok", f"posts will be {chosen}"))
     return findings
-
-
-async def _photo_reachable(client: httpx.AsyncClient, media: MediaFile) -> Finding:
-    """Whether TikTok can pull a photo: its URL answers 200 with a JPEG or WebP type.
-
-    HEAD first; a server that does not do HEAD is asked with a GET whose body is
-    not read. Redirects are not followed: TikTok pulls from the verified URL itself.
-    """
-    url = media.url
-    if not url:
-        return Finding("fail", f"{media.name}: no public URL (set media_base_url)")
-    try:
-        response = await client.head(url)
-        if response.status_code in (405, 501):
-            request = client.build_request("GET", url)
-            response = await client.send(request, stream=True)
-            await response.aclose()
-    except httpx.HTTPError as exc:
-        return Finding(
-            "fail", redact(f"{url} cannot be reached ({type(exc).__name__}): TikTok cannot pull it")
-        )
-    if response.status_code != 200:
-        return Finding(
-            "fail", redact(f"{url} answers HTTP {response.status_code}: TikTok cannot pull it")
-        )
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in PHOTO_TYPES:
-        return Finding(
-            "fail",
-            redact(
-                f"{url} is served as {kind or 'no content type'}; TikTok takes JPEG or WebP "
-                "photos (image/jpeg, image/webp)"
-            ),
-        )
-    return Finding("ok", redact(f"{url} is reachable ({kind})"))

@@ -206,13 +206,13 @@ class TikTokAdapter(Adapter):
         await renew(ctx, horizon)
 
     async def identity(self, ctx: PublishContext) -> Account:
-        """The creator's display name and open_id, from user/info."""
+        """The creator's display name and open_id, from user/info (never renews)."""
         from crosspost_adapters._tiktok_api import identity
 
         return await identity(ctx)
 
     async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
-        """Token lifetime, scopes, privacy levels TikTok offers, photo URLs reachable."""
+        """Scopes, and the privacy levels TikTok offers against the configured one."""
         from crosspost_adapters._tiktok_api import diagnose
 
         return await diagnose(ctx, post)

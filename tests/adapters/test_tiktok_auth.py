@@ -24,8 +24,9 @@ import pytest
 from crosspost import oauth
 from crosspost.adapter import Finding, Login, LoginSession, Part, Post
 from crosspost.api import Progress, PublishContext
+from crosspost.cli.auth import save_login
 from crosspost.credentials import Credentials, CredentialStore
-from crosspost.errors import AuthError, CredentialsError
+from crosspost.errors import AuthError, ConfigError, CredentialsError
 from crosspost.media import MediaFile
 from crosspost.oauth import OAuthError
 from crosspost.publishing import RENEW_HORIZON
@@ -153,21 +154,6 @@ def do_login(
     return run(go())
 
 
-def store(file: Path, login: Login) -> None:
-    """What ``auth login`` writes: the secrets and the facts beside them."""
-    CredentialStore(file).update(
-        "tiktok",
-        {
-            **login.secrets,
-            "expires_at": login.expires_at,
-            "refresh_expires_at": login.refresh_expires_at,
-            "scopes": list(login.scopes),
-            "account": login.account.name,
-            "account_id": login.account.id,
-        },
-    )
-
-
 @pytest.fixture
 def connected(
     fake: tuple[FakeTikTok, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -176,7 +162,7 @@ def connected(
     tiktok, origin = fake
     file = tmp_path / "credentials.toml"
     login = do_login(tiktok, origin, file, monkeypatch)
-    store(file, login)
+    save_login(CredentialStore(file), "tiktok", login)  # as auth login stores it
     return Connected(tiktok, origin, file, login)
 
 
@@ -563,21 +549,45 @@ def findings_for(
     return run(go())
 
 
-def test_identity_is_the_creator_renewed_first_when_expired(connected: Connected) -> None:
-    """identity: user/info's display name and open_id; an expired token is renewed first."""
-    tiktok = connected.fake
-    tiktok.oauth_clock.advance(hours=5)
-
+def identity_of(account: Connected) -> Any:
     async def go() -> Any:
-        async with httpx.AsyncClient(transport=tiktok.transport()) as client:
-            ctx = context(connected, client)
+        async with httpx.AsyncClient(transport=account.fake.transport()) as client:
+            ctx = context(account, client)
             return await TikTokAdapter(ctx.settings).identity(ctx)
 
-    account = run(go())
-    assert (account.name, account.id) == ("KPU Musi Rawas", tiktok.open_id)
-    assert len(tiktok.refresh_tokens()) == 1 and connected.table()["refresh_token"] in (
-        tiktok.refresh_tokens()
-    )
+    return run(go())
+
+
+def test_identity_is_the_creator(connected: Connected) -> None:
+    """identity: user/info's display name and open_id, with the stored token."""
+    account = identity_of(connected)
+    assert (account.name, account.id) == ("KPU Musi Rawas", connected.fake.open_id)
+
+
+def test_doctor_never_renews_an_expired_token(connected: Connected) -> None:
+    """Past the stored expiry, identity and diagnose do not renew (renewal rotates the
+    refresh token): "not checked", nothing sent, the credentials file untouched; the
+    configured SELF_ONLY is still pointed out."""
+    tiktok = connected.fake
+    tiktok.oauth_clock.advance(hours=3)
+    before = connected.file.read_bytes()
+    sent = len(tiktok.requests)
+    with pytest.raises(ConfigError, match="the next publish renews it"):
+        identity_of(connected)
+    findings = findings_for(connected)
+    assert [f.level for f in findings if "not checked" in f.message] == ["warn"]
+    assert any(f.level == "warn" and "SELF_ONLY" in f.message for f in findings)
+    assert len(tiktok.requests) == sent and connected.file.read_bytes() == before
+
+
+def test_doctor_reports_a_revoked_token_without_renewing(connected: Connected) -> None:
+    """A token TikTok refuses although its expiry is ahead: identity fails with the login
+    command, and no refresh is attempted."""
+    tiktok = connected.fake
+    tiktok.expired_tokens.add(connected.table()["access_token"])
+    with pytest.raises(AuthError, match="crosspost auth login tiktok"):
+        identity_of(connected)
+    assert not [p for kind, p in tiktok.auth.log if kind == "token" and "refresh_token" in p]
 
 
 def test_doctor_on_an_unaudited_app_warns_that_posts_are_private(connected: Connected) -> None:
@@ -590,7 +600,6 @@ def test_doctor_on_an_unaudited_app_warns_that_posts_are_private(connected: Conn
     (private,) = [f for f in findings if "SELF_ONLY" in f.message]
     assert private.level == "warn"
     assert "audit" in private.message and "visible only to the account" in private.message
-    assert any(f.level == "ok" and "renews itself" in f.message for f in findings)
 
 
 def test_doctor_fails_a_privacy_level_tiktok_does_not_offer(connected: Connected) -> None:
@@ -608,77 +617,11 @@ def test_doctor_on_a_public_audited_account_is_green(connected: Connected) -> No
     assert any("PUBLIC_TO_EVERYONE" in f.message for f in findings)
 
 
-def test_doctor_warns_before_the_refresh_token_expires_and_fails_after(
-    connected: Connected,
-) -> None:
-    """Five days before the refresh token's end: a warning with the date; after it: fail."""
-    tiktok = connected.fake
-    tiktok.oauth_clock.advance(days=175)
-    tiktok.auth.tokens[connected.table()["access_token"]].expires = None  # still accepted
-    connected.store.update("tiktok", {"expires_at": tiktok.oauth_clock.now() + timedelta(hours=1)})
-    warn = [f for f in findings_for(connected) if "refresh token expires" in f.message]
-    assert [f.level for f in warn] == ["warn"]
-    tiktok.oauth_clock.advance(days=6)
-    findings = findings_for(connected)
-    assert any(f.level == "fail" and "refresh token expired" in f.message for f in findings)
-
-
 def test_doctor_fails_a_login_without_video_publish(connected: Connected) -> None:
     """Stored scopes without video.publish: fail, naming the permission and the command."""
     connected.store.update("tiktok", {"scopes": ["user.info.basic"]})
     (fail, *_) = [f for f in findings_for(connected) if f.level == "fail"]
     assert "video.publish" in fail.message and "crosspost auth login tiktok" in fail.message
-
-
-def test_doctor_warns_about_a_token_from_the_environment(connected: Connected) -> None:
-    """An access token in the environment cannot be renewed: a warning saying so."""
-    environ = {"CROSSPOST_TIKTOK_ACCESS_TOKEN": connected.table()["access_token"]}
-
-    async def go() -> list[Finding]:
-        async with httpx.AsyncClient(transport=connected.fake.transport()) as client:
-            ctx = context(connected, client, environ=environ)
-            return await TikTokAdapter(ctx.settings).diagnose(ctx, None)
-
-    findings = run(go())
-    assert any(f.level == "warn" and "CROSSPOST_TIKTOK_ACCESS_TOKEN" in f.message for f in findings)
-
-
-class PhotoHost(FakePlatform):
-    """The organisation's web server: GET only (HEAD is 405), as some hosts are."""
-
-    name = "photos"
-
-    def __init__(self) -> None:
-        super().__init__()
-        jpeg = {"Content-Type": "image/jpeg"}
-        html = {"Content-Type": "text/html"}
-        self.route("GET", r"/a\.jpg", lambda r: httpx.Response(200, content=b"\xff", headers=jpeg))
-        self.route("GET", r"/b\.jpg", lambda r: httpx.Response(200, content=b"<", headers=html))
-
-
-class Hosts(httpx.AsyncBaseTransport):
-    """TikTok's API on testserver, the photo host everywhere else (all in-process)."""
-
-    def __init__(self, tiktok: FakeTikTok, photos: PhotoHost) -> None:
-        self.tiktok, self.photos = tiktok.transport(), photos.transport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inner = self.tiktok if request.url.host == "testserver" else self.photos
-        return await inner.handle_async_request(request)
-
-
-def test_doctor_checks_that_tiktok_can_pull_each_photo(connected: Connected) -> None:
-    """Photo posts: a JPEG answering 200 is fine (GET after HEAD's 405); an HTML page and a
-    404 would make TikTok's pull fail."""
-    host = PhotoHost()
-    urls = [f"https://kpu.example/{name}" for name in ("a.jpg", "b.jpg", "gone.jpg")]
-    client = httpx.AsyncClient(transport=Hosts(connected.fake, host))
-    findings = findings_for(connected, photo_post(urls), client=client)
-    by_url = {u: [f for f in findings if u in f.message] for u in urls}
-    assert [f.level for f in by_url[urls[0]]] == ["ok"]
-    assert by_url[urls[1]][0].level == "fail" and "text/html" in by_url[urls[1]][0].message
-    assert by_url[urls[2]][0].level == "fail" and "HTTP 404" in by_url[urls[2]][0].message
-    assert [r.method for r in host.calls(r"/a\.jpg")] == ["HEAD", "GET"]
 
 
 def test_no_token_in_any_message_or_finding(connected: Connected, tmp_path: Path) -> None:
