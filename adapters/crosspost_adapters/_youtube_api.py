@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from crosspost import redaction
-from crosspost.adapter import Post, Published, Sent
+from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
 from crosspost.api import (
     SAFE_ATTEMPTS,
     Api,
@@ -48,11 +48,15 @@ from crosspost.api import (
     file_chunks,
     file_size,
     json_body,
+    rebase,
     retry_after,
 )
-from crosspost.credentials import env_name
+from crosspost.config import PlatformSettings
+from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    ConfigError,
+    CredentialsError,
     InvalidContentError,
     PlatformError,
     RateLimitedError,
@@ -62,12 +66,39 @@ from crosspost.errors import (
 from crosspost.redaction import redact
 
 if TYPE_CHECKING:
+    from crosspost.oauth import OAuthApp
     from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
 
+PLATFORM = "youtube"
+
 TOKEN_URL = "https://oauth2.googleapis.com/token"
+#: Google's consent page for installed apps (loopback redirect, PKCE):
+#: https://developers.google.com/identity/protocols/oauth2/native-app
+AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 UPLOAD_URL = "https://www.googleapis.com/upload/youtube/v3/videos"
+CHANNELS_URL = "https://www.googleapis.com/youtube/v3/channels"
 WATCH_URL = "https://www.youtube.com/watch?v={id}"
+CHANNEL_URL = "https://www.youtube.com/channel/{id}"
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
+#: channels.list does not accept youtube.upload; any of these lets it read the channel
+#: (https://developers.google.com/youtube/v3/docs/channels/list#auth).
+READ_SCOPES = frozenset(
+    {
+        "https://www.googleapis.com/auth/youtube.readonly",
+        "https://www.googleapis.com/auth/youtube",
+        "https://www.googleapis.com/auth/youtube.force-ssl",
+        "https://www.googleapis.com/auth/youtubepartner",
+    }
+)
+#: What ``crosspost auth login youtube`` asks for: uploading, and reading the channel.
+SCOPES = (UPLOAD_SCOPE, "https://www.googleapis.com/auth/youtube.readonly")
+LOGIN = "crosspost auth login youtube"
+#: A stored access token is used while it has this many seconds left (an upload that
+#: outlives it refreshes on the 401).
+MARGIN = 300.0
+#: Google expires refresh tokens 7 days after the login while the OAuth consent
+#: screen is in "Testing" (https://developers.google.com/identity/protocols/oauth2#expiration).
+TESTING_DAYS = 7
 #: The API quota resets at midnight Pacific Time (§5.4).
 QUOTA_ZONE = "America/Los_Angeles"
 #: YouTube does not say when a channel's daily upload limit resets (UNVERIFIED): a day.
@@ -98,10 +129,9 @@ _SCOPE_REASONS = {"forbidden", "insufficientPermissions"}
 async def publish(adapter: YouTubeAdapter, post: Post, ctx: PublishContext) -> Published:
     """Upload ``post``'s video with its title, description and tags; return the video."""
     settings = _settings(ctx)
+    api = ctx.api(classify)
     # Every secret first: a missing one must stop us before any request is made.
-    client_id = ctx.credentials.require("client_id")
-    client_secret = ctx.credentials.require("client_secret")
-    refresh_token = ctx.credentials.require("refresh_token")
+    token = _Token(ctx, api)
     video = next((m for m in post.media if m.is_video), None)
     if video is None or video.path is None:
         raise InvalidContentError(
@@ -111,10 +141,7 @@ async def publish(adapter: YouTubeAdapter, post: Post, ctx: PublishContext) -> P
     if total == 0:
         raise InvalidContentError(ctx.platform, f"{video.name}: the video file is empty")
     metadata = _metadata(post, settings)
-
-    api = ctx.api(classify)
-    token = _Token(api, client_id, client_secret, refresh_token)
-    await token.refresh()
+    await token.ready()
 
     upload = _Upload(
         api=api,
@@ -173,15 +200,10 @@ async def reconcile(
             )
         total = file_size(video.path)
     api = ctx.api(classify)
-    token = _Token(
-        api,
-        ctx.credentials.require("client_id"),
-        ctx.credentials.require("client_secret"),
-        ctx.credentials.require("refresh_token"),
-    )
+    token = _Token(ctx, api)
     ctx.progress.step(ctx.platform, "asking the upload session")
     try:
-        await token.refresh()
+        await token.ready()
         state = _state(await _probe(api, token, api.url(location), total))
     except PlatformError as exc:
         raise UnknownOutcomeError(
@@ -256,31 +278,82 @@ def _metadata(post: Post, settings: YouTubeSettings) -> dict[str, Any]:
 
 
 class _Token:
-    """The access token, refreshed from the long-lived refresh token when needed."""
+    """The access token: the stored one while it lasts, else one refreshed from the
+    long-lived refresh token (Google does not rotate refresh tokens, §5.1).
 
-    def __init__(self, api: Api, client_id: str, client_secret: str, refresh_token: str) -> None:
+    With ``keep``, a refreshed access token is saved in the credentials file with
+    its expiry and scopes, so the next step (or run) does not refresh again; only
+    beside a refresh token stored there by ``crosspost auth login``. Doctor's
+    checks pass ``keep=False``: they write nothing.
+    """
+
+    def __init__(self, ctx: PublishContext, api: Api, *, keep: bool = True) -> None:
+        credentials = ctx.credentials
+        self.ctx = ctx
         self.api = api
         self.form = {
             "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": client_id,
-            "client_secret": client_secret,
+            "refresh_token": credentials.require("refresh_token"),
+            "client_id": credentials.require("client_id"),
+            "client_secret": credentials.require("client_secret"),
         }
+        self.stored = not credentials.from_environment("refresh_token")
+        self.keep = keep and self.stored
         self.value = ""
+        #: What Google granted, when known (the refresh answer's ``scope``, or login's).
+        self.scopes: tuple[str, ...] | None = None
+
+    async def ready(self) -> None:
+        """Have an access token: the stored one when it has ``MARGIN`` left, else refresh."""
+        credentials = self.ctx.credentials
+        if self.stored and not credentials.from_environment("access_token"):
+            stored = credentials.get("access_token")
+            expires = credentials.expires_at("access_token")
+            if stored and expires is not None and expires > now() + timedelta(seconds=MARGIN):
+                self.value = stored
+                scopes = credentials.meta("scopes")
+                self.scopes = tuple(str(s) for s in scopes) if isinstance(scopes, list) else None
+                return
+        await self.refresh()
 
     async def refresh(self) -> None:
-        """Get a new access token (safe to repeat: it publishes nothing)."""
-        response = await self.api.call("POST", TOKEN_URL, ok=(200,), data=self.form)
+        """Get a new access token (safe to repeat: it publishes nothing).
+
+        A 429 is waited out (Retry-After) by ``Api.call``; a refused refresh token
+        says why it may have happened and how to log in again.
+        """
+        try:
+            response = await self.api.call("POST", TOKEN_URL, ok=(200,), data=self.form)
+        except _GrantRefused as exc:
+            raise AuthError(
+                PLATFORM, _refused(self.ctx.credentials, exc.detail), status=exc.status
+            ) from None
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise AuthError(
                 self.api.platform,
                 f"YouTube: Google's token answer has no access token ({excerpt(response)}); "
-                "reconnect YouTube",
+                f"run {LOGIN}",
                 status=response.status_code,
             )
+        assert isinstance(body, dict)
         self.value = redaction.register(token)
+        scope = body.get("scope")
+        if isinstance(scope, str) and scope.strip():
+            self.scopes = tuple(scope.split())
+        if self.keep:
+            lifetime = body.get("expires_in")
+            seconds = 0
+            if isinstance(lifetime, int) and not isinstance(lifetime, bool):
+                seconds = lifetime
+            facts: dict[str, Any] = {
+                "access_token": token,
+                "expires_at": now() + timedelta(seconds=seconds) if seconds > 0 else None,
+            }
+            if self.scopes is not None:
+                facts["scopes"] = list(self.scopes)
+            self.ctx.credentials.save(**facts)
 
     @property
     def header(self) -> dict[str, str]:
@@ -589,20 +662,20 @@ def classify(response: httpx.Response) -> PlatformError:
         return AuthError(
             "youtube",
             "YouTube: the account has no YouTube channel; create one on youtube.com with "
-            "this Google account, then reconnect YouTube",
+            f"this Google account, then run {LOGIN}",
             status=status,
         )
     if reason in _SCOPE_REASONS:
         return AuthError(
             "youtube",
-            f"YouTube: not allowed to upload videos ({said}); reconnect YouTube and grant "
+            f"YouTube: not allowed to upload videos ({said}); run {LOGIN} and grant "
             f"the upload permission (scope {UPLOAD_SCOPE})",
             status=status,
         )
     if status == 401 or reason == "authError":
         return AuthError(
             "youtube",
-            f"YouTube refused the access token ({said}); reconnect YouTube",
+            f"YouTube refused the access token ({said}); run {LOGIN}",
             status=status,
         )
     if status >= 500 or reason in ("internalError", "backendError"):
@@ -616,35 +689,66 @@ def classify(response: httpx.Response) -> PlatformError:
     return InvalidContentError("youtube", f"YouTube refused the upload: {said}", status=status)
 
 
+class _GrantRefused(AuthError):
+    """Google's ``invalid_grant`` on a refresh: the refresh token no longer works.
+    ``detail`` is Google's own words; ``_Token.refresh`` adds the account."""
+
+    def __init__(self, message: str, *, status: int, detail: str) -> None:
+        super().__init__(PLATFORM, message, status=status)
+        self.detail = detail
+
+
 def _oauth_error(response: httpx.Response, error: str, body: dict[str, Any]) -> PlatformError:
+    """An answer of Google's token endpoint (``{"error", "error_description"}``)."""
     status = response.status_code
     detail = body.get("error_description")
     said = redact(f"{error}: {detail}" if isinstance(detail, str) else error)
-    if error == "invalid_grant":
-        return AuthError(
-            "youtube",
-            "YouTube: the refresh token has expired or was revoked. Google expires refresh "
-            'tokens after 7 days while the app\'s OAuth consent screen is in "Testing" '
-            "status. Reconnect YouTube and set the new token in "
-            f"{env_name('youtube', 'refresh_token')}",
+    if status == 429 or error in ("rate_limit_exceeded", "slow_down"):
+        # Not a refused token: wait (Retry-After) and try again, never "log in again".
+        return RateLimitedError(
+            PLATFORM,
+            f"YouTube: Google's sign-in is limiting requests ({said}); try again shortly",
             status=status,
+            retry_after=retry_after(response) or RATE_LIMIT_BACKOFF,
         )
+    if error == "invalid_grant":
+        return _GrantRefused(_refused(None, said), status=status, detail=said)
     if error in ("invalid_client", "unauthorized_client"):
         return AuthError(
-            "youtube",
+            PLATFORM,
             f"YouTube: Google refused the OAuth client ({said}); check "
-            f"{env_name('youtube', 'client_id')} and {env_name('youtube', 'client_secret')}",
+            f"{env_name(PLATFORM, 'client_id')} and {env_name(PLATFORM, 'client_secret')} "
+            "(or client_id and client_secret under [youtube] in the credentials file)",
             status=status,
         )
     if status >= 500:
         return TransientError(
-            "youtube", f"YouTube: Google's sign-in had a temporary problem ({said})", status=status
+            PLATFORM, f"YouTube: Google's sign-in had a temporary problem ({said})", status=status
         )
     return AuthError(
-        "youtube",
-        f"YouTube: Google refused the token refresh ({said}); reconnect YouTube",
-        status=status,
+        PLATFORM, f"YouTube: Google refused the token refresh ({said}); run {LOGIN}", status=status
     )
+
+
+def _refused(credentials: Credentials | None, said: str) -> str:
+    """Why Google refuses a refresh token, what to do, and whose account it is."""
+    account = credentials.meta("account") if credentials is not None else None
+    who = f' of the channel "{account}"' if isinstance(account, str) and account else ""
+    text = (
+        f"YouTube: Google says the refresh token{who} has expired or was revoked ({said}). "
+        "Likely causes: access was removed from the Google account "
+        "(https://myaccount.google.com/permissions), the token went unused for 6 months, or "
+        'the app\'s OAuth consent screen is in "Testing", where Google expires refresh '
+        f'tokens {TESTING_DAYS} days after the login: set its publishing status to "In '
+        'production" in the Google Cloud console (docs/platforms/youtube.md). Then run '
+        f"{LOGIN}"
+    )
+    if credentials is not None and credentials.from_environment("refresh_token"):
+        text += (
+            f" and unset {env_name(PLATFORM, 'refresh_token')} (crosspost keeps the new one in "
+            "its credentials file), or set the new one there"
+        )
+    return text
 
 
 def _until_quota_reset() -> float:
@@ -653,3 +757,240 @@ def _until_quota_reset() -> float:
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     # Compare in UTC: a day with a daylight-saving change is not 24 hours long.
     return max((midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds(), 0.0)
+
+
+# -- accounts: login, renewal, identity, doctor (docs/platforms/youtube.md) -------------
+
+
+def now() -> datetime:
+    """The current time (UTC); tests replace it to move days ahead."""
+    return datetime.now(UTC)
+
+
+def oauth_app(settings: PlatformSettings) -> OAuthApp:
+    """Google's authorization server, pointed at ``api_base`` like every other call.
+
+    ``access_type=offline`` asks for a refresh token and ``prompt=consent`` gets a
+    new one even when the account had granted access before (§5.1).
+    """
+    from crosspost.oauth import OAuthApp
+
+    return OAuthApp(
+        platform=PLATFORM,
+        display_name="YouTube",
+        authorize_url=rebase(AUTHORIZE_URL, settings.api_base),
+        token_url=rebase(TOKEN_URL, settings.api_base),
+        scopes=SCOPES,
+        extra_authorize={"access_type": "offline", "prompt": "consent"},
+        pkce="S256",
+    )
+
+
+async def login(session: LoginSession) -> Login:
+    """Google OAuth for an installed app, then the channel the account uploads to.
+
+    The OAuth client (a "Desktop app" client id and secret from the Google Cloud
+    console) comes from the environment or the credentials file.
+    """
+    from crosspost import oauth
+    from crosspost_adapters.youtube import YouTubeAdapter
+
+    credentials = session.credentials
+    client_id, client_secret = credentials.get("client_id"), credentials.get("client_secret")
+    missing = [k for k, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
+    if missing or client_id is None:
+        names = " and ".join(env_name(PLATFORM, k) for k in missing)
+        raise CredentialsError(
+            f"youtube: logging in needs the OAuth client's {' and '.join(missing)}: create an "
+            f'OAuth client of type "Desktop app" in the Google Cloud console '
+            f"({YouTubeAdapter.console_url}), then set {names}, or add {', '.join(missing)} "
+            f"under [youtube] in {credentials.store.path} (mode 0600). See "
+            "docs/platforms/youtube.md"
+        )
+    tokens = await oauth.login(
+        oauth_app(session.settings),
+        client_id,
+        client_secret,
+        client=session.client,
+        open_browser=session.open_browser,
+        paste=session.ask,
+        say=session.say,
+        now=now,
+    )
+    if not tokens.refresh_token:
+        raise AuthError(
+            PLATFORM,
+            "Google granted no refresh token, so crosspost could not renew access by itself: "
+            f"run {LOGIN} again",
+        )
+    if UPLOAD_SCOPE not in tokens.scopes:
+        raise AuthError(
+            PLATFORM,
+            f"Google did not grant uploading ({UPLOAD_SCOPE}): run {LOGIN} again and leave "
+            '"Manage your YouTube videos" ticked on the consent page',
+        )
+    ctx = PublishContext(
+        client=session.client,
+        platform=PLATFORM,
+        settings=session.settings,
+        credentials=credentials,
+    )
+    header = {"Authorization": f"Bearer {tokens.access_token}"}
+    if READ_SCOPES & set(tokens.scopes):
+        account = await _channel(ctx.api(classify), header)
+    else:
+        account = Account("YouTube channel")
+        session.say(
+            "Google did not grant reading the channel (youtube.readonly): crosspost cannot "
+            "show its name, but uploading works."
+        )
+    return Login(
+        account=account,
+        secrets={"refresh_token": tokens.refresh_token, "access_token": tokens.access_token},
+        expires_at=tokens.expires_at,
+        scopes=tokens.scopes,
+    )
+
+
+async def _channel(api: Api, header: dict[str, str]) -> Account:
+    """channels.list (part=snippet, mine=true): the channel's title, id and address."""
+    response = await api.call(
+        "GET", CHANNELS_URL, params={"part": "snippet", "mine": "true"}, headers=header
+    )
+    body = json_body(response)
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        raise AuthError(
+            PLATFORM,
+            "YouTube: this Google account has no YouTube channel; create one on youtube.com "
+            f"with it, then run {LOGIN}",
+        )
+    item = items[0]
+    channel_id = str(item.get("id") or "") or None
+    snippet = item.get("snippet")
+    named = snippet.get("title") if isinstance(snippet, dict) else None
+    title = str(named or channel_id or "YouTube channel")
+    url = CHANNEL_URL.format(id=channel_id) if channel_id else None
+    return Account(title, channel_id, url)
+
+
+async def renew(ctx: PublishContext, horizon: float) -> None:
+    """Refresh the access token when it expires within ``horizon`` seconds (or nobody knows).
+
+    Only a refresh token stored by ``crosspost auth login`` is used here: one set
+    in the environment is refreshed by the publish itself, in memory, as before.
+    Google does not rotate refresh tokens, so nothing else changes.
+    """
+    credentials = ctx.credentials
+    if credentials.from_environment("refresh_token") or credentials.get("refresh_token") is None:
+        return
+    expires = credentials.expires_at("access_token")
+    if (
+        expires is not None
+        and credentials.get("access_token")
+        and expires > now() + timedelta(seconds=horizon)
+    ):
+        return
+    ctx.progress.step(PLATFORM, "renewing the access token")
+    await _Token(ctx, ctx.api(classify)).refresh()
+
+
+async def _asking(ctx: PublishContext) -> tuple[Api, _Token]:
+    """An access token for doctor's checks: the stored one, or one refreshed in memory
+    (Google's refresh changes nothing: no rotation, and nothing is written)."""
+    api = ctx.api(classify)
+    token = _Token(ctx, api, keep=False)
+    await token.ready()
+    return api, token
+
+
+async def identity(ctx: PublishContext) -> Account:
+    """The channel the credentials upload to.
+
+    A login without a read scope can upload but not read the channel: that is
+    "not checked" (``ConfigError``) for doctor, not a failure.
+    """
+    api, token = await _asking(ctx)
+    if token.scopes is not None and not READ_SCOPES & set(token.scopes):
+        raise ConfigError(
+            "the login did not grant reading the channel (youtube.readonly), so its name "
+            f"cannot be shown; uploading works. Run {LOGIN} to grant it"
+        )
+    return await _channel(api, token.header)
+
+
+async def diagnose(ctx: PublishContext, post: Post | None) -> list[Finding]:
+    """``doctor``'s YouTube checks: who can see the video, the scopes Google granted, and
+    the 7-day limit of a consent screen left in "Testing"."""
+    settings = _settings(ctx)
+    privacy = (post.options.get("privacy_status") if post is not None else None) or (
+        settings.privacy_status
+    )
+    findings = [_visibility(str(privacy))]
+    _, token = await _asking(ctx)
+    findings += _granted(token.scopes)
+    findings += _testing(ctx.credentials)
+    return findings
+
+
+def _visibility(privacy: str) -> Finding:
+    """Who will see the uploaded video; a video only the channel sees never looks public."""
+    if privacy == "private":
+        return Finding(
+            "warn",
+            'videos are uploaded private (privacy_status = "private"): only the channel can '
+            'see them; set privacy_status = "public" in [platforms.youtube] to publish them',
+        )
+    if privacy == "unlisted":
+        return Finding(
+            "warn",
+            'videos are uploaded unlisted (privacy_status = "unlisted"): only people with the '
+            "link can see them",
+        )
+    return Finding(
+        "ok",
+        "videos are uploaded public; YouTube keeps uploads from a Google Cloud project that "
+        "has not passed its API audit private (docs/platforms/youtube.md)",
+    )
+
+
+def _granted(scopes: tuple[str, ...] | None) -> list[Finding]:
+    if scopes is None:
+        return []
+    if UPLOAD_SCOPE not in scopes:
+        return [
+            Finding(
+                "fail",
+                f"Google did not grant uploading ({UPLOAD_SCOPE}): run {LOGIN} and allow it",
+            )
+        ]
+    if not READ_SCOPES & set(scopes):
+        return [
+            Finding(
+                "warn",
+                "Google did not grant reading the channel (youtube.readonly): uploading works, "
+                f"but crosspost cannot show the channel; run {LOGIN} to grant it",
+            )
+        ]
+    return [Finding("ok", "permissions: upload videos, read the channel")]
+
+
+def _testing(credentials: Credentials) -> list[Finding]:
+    """Within 7 days of the login, a consent screen in "Testing" would end the refresh
+    token then; after 7 days a working refresh proves it is not (§5.1)."""
+    obtained = credentials.meta("obtained_at")
+    if credentials.from_environment("refresh_token") or not isinstance(obtained, datetime):
+        return []
+    obtained = obtained if obtained.tzinfo else obtained.replace(tzinfo=UTC)
+    ends = obtained + timedelta(days=TESTING_DAYS)
+    if ends <= now():
+        return []
+    return [
+        Finding(
+            "warn",
+            f'if the app\'s OAuth consent screen is in "Testing", Google ends this login on '
+            f"{ends.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} ({TESTING_DAYS} days after "
+            'it): set its publishing status to "In production" in the Google Cloud console '
+            "(docs/platforms/youtube.md)",
+        )
+    ]

@@ -9,7 +9,19 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from crosspost import hashtags
-from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, Sent
+from crosspost.adapter import (
+    Account,
+    Adapter,
+    Fields,
+    Finding,
+    Limits,
+    Login,
+    LoginSession,
+    MediaChoice,
+    Post,
+    Published,
+    Sent,
+)
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
 from crosspost.models import Overrides
@@ -84,6 +96,11 @@ class YouTubeAdapter(Adapter):
     Settings = YouTubeSettings
     Options = YouTubeOptions
     credentials = ("client_id", "client_secret", "refresh_token")
+    #: The last access token (about an hour) and its expiry, kept by renewal so a run
+    #: refreshes once; only beside a refresh token stored by ``crosspost auth login``.
+    secrets = ("access_token",)
+    #: Where Google issues the OAuth client (a "Desktop app" client id and secret).
+    console_url = "https://console.cloud.google.com/apis/credentials"
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """Exactly one video, uploaded from a local file."""
@@ -159,3 +176,29 @@ class YouTubeAdapter(Adapter):
         from crosspost_adapters._youtube_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
+
+    # -- accounts (docs/platforms/youtube.md) ----------------------------------------
+
+    async def login(self, session: LoginSession) -> Login:
+        """Google OAuth (offline access, PKCE, loopback); the channel's title."""
+        from crosspost_adapters._youtube_api import login
+
+        return await login(session)
+
+    async def renew(self, ctx: PublishContext, horizon: float) -> None:
+        """Refresh the access token when it expires within ``horizon`` seconds."""
+        from crosspost_adapters._youtube_api import renew
+
+        await renew(ctx, horizon)
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """The channel the token uploads to (channels.list, mine=true)."""
+        from crosspost_adapters._youtube_api import identity
+
+        return await identity(ctx)
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """The video's visibility, the granted scopes, Google's 7-day "Testing" limit."""
+        from crosspost_adapters._youtube_api import diagnose
+
+        return await diagnose(ctx, post)

@@ -302,7 +302,8 @@ def test_missing_credential_names_the_variable(tmp_path: Path) -> None:
 
 
 def test_invalid_grant_is_auth_error(tmp_path: Path) -> None:
-    """An expired refresh token (Testing consent screen) is an AuthError saying to reconnect."""
+    """An expired refresh token (Testing consent screen) is an AuthError giving the likely
+    causes and the login command; the variable it came from is named."""
     fake = FakeYouTube(testing_mode_expired=True)
     with pytest.raises(AuthError) as caught:
         publish(fake, post_with(make_video(tmp_path, 1000)))
@@ -310,7 +311,8 @@ def test_invalid_grant_is_auth_error(tmp_path: Path) -> None:
     assert "expired or was revoked" in message
     assert "7 days" in message
     assert '"Testing"' in message
-    assert "Reconnect YouTube" in message
+    assert "crosspost auth login youtube" in message
+    assert "unset CROSSPOST_YOUTUBE_REFRESH_TOKEN" in message
     assert "1//yt-refresh-token" not in message
     assert fake.calls(SESSION) == []
 
@@ -325,7 +327,7 @@ def test_wrong_client_secret_is_auth_error(tmp_path: Path) -> None:
 def test_expired_access_token_is_auth_error(tmp_path: Path) -> None:
     """A 401 on the upload with a freshly refreshed token is an AuthError; nothing created."""
     fake = FakeYouTube(access_token_lifetime=0)
-    with pytest.raises(AuthError, match="reconnect YouTube") as caught:
+    with pytest.raises(AuthError, match="crosspost auth login youtube") as caught:
         publish(fake, post_with(make_video(tmp_path, 1000)))
     assert caught.value.status == 401
     assert "ya29." not in str(caught.value)
