@@ -1,4 +1,4 @@
-"""A strict fake of X API v2's posting and media endpoints (platform-apis.md §1 and §6.2).
+"""A strict fake of X API v2's posting and media endpoints, and of X's two ways to sign in.
 
 Real paths, real validation and real error shapes: RFC 7807 problems
 (``{"title", "detail", "type", "status"}``, 400s with ``errors[].message``),
@@ -6,23 +6,48 @@ Real paths, real validation and real error shapes: RFC 7807 problems
 the Feb 2026 self-serve reply restriction (``self_replies_allowed=False``), and
 media that must be uploaded, finalized and processed before a post can use it.
 
+Signing in (docs/platforms/twitter.md):
+
+* OAuth 2.0: ``FakeAuthServer`` with X's rules serves ``/i/oauth2/authorize``,
+  ``/2/oauth2/token`` and ``/2/oauth2/revoke``: PKCE S256, HTTP Basic for a
+  confidential client, codes valid 30 s, a refresh token only with
+  ``offline.access``, refresh tokens that rotate, access tokens that expire after
+  2 hours on its clock (``auth_clock``). The bearer check refuses an expired,
+  revoked or unknown token with X's 401 problem.
+* OAuth 1.0a: ``/oauth/request_token``, ``/oauth/authorize`` and
+  ``/oauth/access_token`` (the 3-legged flow), and every request signed with
+  ``Authorization: OAuth`` has its HMAC-SHA1 signature recomputed here from the
+  method, the URL, the ``oauth_*`` parameters and the query and form-encoded body
+  parameters (RFC 5849 §3.4; JSON and multipart bodies are not signed). A wrong
+  signature, an unknown consumer key or token, a reused nonce or a timestamp
+  more than ``timestamp_window`` seconds off is refused with a 401: X's problem on
+  the v2 endpoints, ``{"errors": [{"code": 32|89|135, "message"}]}`` on the
+  ``/oauth`` steps.
+
 Uploads keep sizes, not bytes (plus the first bytes of a file, to sniff its
 type), so a 1 GiB benchmark upload goes through in constant memory.
 """
 
 from __future__ import annotations
 
+import base64
 import calendar
+import hashlib
+import hmac
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import httpx
 
 from crosspost.twittertext import extract_urls, weighted_length
 from tests.fakes.base import FakePlatform, Handler, body_json
+from tests.fakes.oauth import FakeAuthServer
 
 PROBLEMS = "https://api.x.com/2/problems"
 #: openapi.json CreatePostsRequest: ``additionalProperties: false``.
@@ -111,6 +136,92 @@ TIMELINE_PARAMS = {
 TWEET_READ_FIELDS = {"id", "text", "created_at", "referenced_tweets", "edit_history_tweet_ids"}
 #: The earliest ``start_time`` X accepts: 2010-11-06T00:00:01Z.
 EARLIEST = 1289001601.0
+#: OAuth 2.0 scopes X knows (docs.x.com, OAuth 2.0 authorization code, "Scopes").
+X_SCOPES = {
+    "tweet.read",
+    "tweet.write",
+    "tweet.moderate.write",
+    "users.email",
+    "users.read",
+    "follows.read",
+    "follows.write",
+    "offline.access",
+    "space.read",
+    "mute.read",
+    "mute.write",
+    "like.read",
+    "like.write",
+    "list.read",
+    "list.write",
+    "block.read",
+    "block.write",
+    "bookmark.read",
+    "bookmark.write",
+    "media.write",
+    "dm.read",
+    "dm.write",
+}
+FORM = "application/x-www-form-urlencoded"
+#: X's answers to a refused OAuth 1.0a step (``/oauth/*``), by v1.1 error code.
+OAUTH1_ERRORS = {
+    32: "Could not authenticate you.",
+    89: "Invalid or expired token.",
+    135: "Timestamp out of bounds.",
+}
+CALLBACK_REFUSED = (
+    "Callback URL not approved for this client application. Approved callback URLs can be "
+    "adjusted in your application settings"
+)
+BAD_VERIFIER = "Error processing your OAuth request: Invalid oauth_verifier parameter"
+
+
+def _enc(value: str) -> str:
+    """RFC 5849 §3.6 percent-encoding (written here again, independently of crosspost)."""
+    return quote(value.encode("utf-8"), safe="-._~")
+
+
+def expected_signature(
+    request: httpx.Request, oauth: dict[str, str], consumer_secret: str, token_secret: str
+) -> str:
+    """The HMAC-SHA1 signature X computes for ``request`` (RFC 5849 §3.4).
+
+    ``oauth`` holds the protocol parameters of the header, ``oauth_signature`` and
+    ``realm`` left out; query parameters and a form-encoded body are added.
+    """
+    url = urlsplit(str(request.url))
+    pairs = list(oauth.items()) + parse_qsl(url.query, keep_blank_values=True)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
+        pairs += parse_qsl(request.content.decode("utf-8"), keep_blank_values=True)
+    host = (url.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(url.scheme.lower())
+    netloc = host if url.port in (None, default) else f"{host}:{url.port}"
+    uri = f"{url.scheme.lower()}://{netloc}{url.path or '/'}"
+    normalized = "&".join(f"{k}={v}" for k, v in sorted((_enc(k), _enc(v)) for k, v in pairs))
+    base = "&".join((request.method.upper(), _enc(uri), _enc(normalized)))
+    key = f"{_enc(consumer_secret)}&{_enc(token_secret)}"
+    digest = hmac.new(key.encode("ascii"), base.encode("ascii"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def oauth_params(header: str) -> dict[str, str] | None:
+    """The protocol parameters of an ``Authorization: OAuth k="v", …`` header, decoded."""
+    scheme, _, rest = header.partition(" ")
+    if scheme != "OAuth":
+        return None
+    found = re.findall(r'([A-Za-z0-9_%.~-]+)="([^"]*)"', rest)
+    params = {unquote(k): unquote(v) for k, v in found}
+    params.pop("realm", None)
+    return params
+
+
+@dataclass
+class RequestToken:
+    """A temporary credential of the 3-legged OAuth 1.0a flow."""
+
+    secret: str
+    callback: str
+    verifier: str | None = None  # set once the user authorized
+    used: bool = False
 
 
 def rfc3339(value: str) -> float | None:
@@ -289,6 +400,7 @@ class FakeTwitter(FakePlatform):
         token: str = "x-user-token",
         *,
         user_id: str = "1492014720000000000",
+        username: str = "kpumura",
         max_length: int = 280,
         self_replies_allowed: bool = True,
         processing_polls: int = 2,
@@ -296,10 +408,20 @@ class FakeTwitter(FakePlatform):
         max_chunk_bytes: int = 5 * 1024 * 1024,
         max_video_bytes: int | None = None,
         clock: Callable[[], float] = time.time,
+        auth_clock: Callable[[], datetime] | None = None,
+        client_id: str = "x-client-id-7Qa2",
+        client_secret: str | None = "x-client-secret-9Zb4",
+        consumer_key: str = "x-consumer-key-3Kd8",
+        consumer_secret: str = "x-consumer-secret-5Lm1",
+        callback_urls: tuple[str, ...] = ("http://127.0.0.1:8723/callback",),
+        timestamp_window: float = 300.0,
     ) -> None:
         super().__init__()
+        #: A user token that never expires (what tests put in the environment); the
+        #: tokens the OAuth 2.0 server issues are checked against it instead.
         self.token = token
         self.user_id = user_id
+        self.username = username
         self.max_length = max_length
         self.self_replies_allowed = self_replies_allowed
         self.processing_polls = processing_polls
@@ -313,6 +435,40 @@ class FakeTwitter(FakePlatform):
         self.media: dict[str, Media] = {}
         self._used: dict[str, tuple[float, int]] = {}  # bucket -> (window start, requests)
         self._next_id = 1880028106020515840
+        # OAuth 2.0 (X's rules: see the module docstring).
+        self.oauth = FakeAuthServer(
+            clock=auth_clock,
+            allowed_scopes=X_SCOPES,
+            client_auth="basic",
+            code_lifetime=timedelta(seconds=30),
+            access_lifetime=timedelta(hours=2),
+            rotate_refresh=True,
+            offline_scope="offline.access",
+        )
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.oauth.register(client_id, client_secret, callback_urls)
+        self.oauth.mount(
+            self,
+            authorize="/i/oauth2/authorize",
+            token="/2/oauth2/token",
+            revoke="/2/oauth2/revoke",
+        )
+        # OAuth 1.0a: the app's consumer credentials, the users' tokens (which do
+        # not expire), the flow's request tokens, and every nonce seen.
+        self.consumer_key = consumer_key
+        self.consumer_secret = consumer_secret
+        self.callback_urls = list(callback_urls)
+        self.oauth1_tokens: dict[str, str] = {}  # access token -> token secret
+        self.request_tokens: dict[str, RequestToken] = {}
+        self.oauth1_consent = True
+        self.timestamp_window = timestamp_window
+        self._nonces: set[tuple[str, str, str]] = set()
+        #: ``METHOD /path`` of every request whose OAuth 1.0a signature was verified.
+        self.signed: list[str] = []
+        self.route("POST", r"/oauth/request_token", self._request_token)
+        self.route("GET", r"/oauth/authorize", self._authorize_oauth1)
+        self.route("POST", r"/oauth/access_token", self._access_token)
         self.route("POST", r"/2/tweets", self._guard("tweets", self._create_tweet))
         self.route("POST", r"/2/media/upload", self._guard("upload", self._upload))
         self.route("GET", r"/2/media/upload", self._guard("status", self._status))
@@ -332,6 +488,21 @@ class FakeTwitter(FakePlatform):
         self.route(
             "GET", r"/2/users/(?P<user_id>\d+)/tweets", self._guard("timeline", self._timeline)
         )
+
+    # -- setup -----------------------------------------------------------------
+
+    def allow_callback(self, url: str) -> None:
+        """Add ``url`` to the app's callback URLs (both flows match it exactly)."""
+        self.callback_urls.append(url)
+        client = self.oauth.clients[self.client_id]
+        client.redirect_uris = (*client.redirect_uris, url)
+
+    def issue_oauth1_token(self) -> tuple[str, str]:
+        """A user access token and secret, as the developer console generates them."""
+        token = f"{self.user_id}-{secrets.token_urlsafe(18)}"
+        secret = secrets.token_urlsafe(30)
+        self.oauth1_tokens[token] = secret
+        return token, secret
 
     # -- what tests look at --------------------------------------------------
 
@@ -358,7 +529,7 @@ class FakeTwitter(FakePlatform):
                 "x-rate-limit-limit": str(limit),
                 "x-rate-limit-reset": str(int(start + WINDOW)),
             }
-            if request.headers.get("authorization") != f"Bearer {self.token}":
+            if not self._authenticated(request):
                 headers["x-rate-limit-remaining"] = str(max(limit - used, 0))
                 return self._json(401, problem(401, "Unauthorized", "Unauthorized"), headers)
             if used >= limit:
@@ -379,6 +550,132 @@ class FakeTwitter(FakePlatform):
             return self._json(status, payload, headers)
 
         return guarded
+
+    def _authenticated(self, request: httpx.Request) -> bool:
+        """A live OAuth 2.0 bearer token, or a valid OAuth 1.0a user-context signature."""
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer "):
+            token = header.removeprefix("Bearer ")
+            return token == self.token or self.oauth.valid_access_token(token)
+        refusal, _ = self._verify(request, lambda token: self.oauth1_tokens.get(token or ""))
+        return refusal is None
+
+    def _verify(
+        self, request: httpx.Request, secret_of: Callable[[str | None], str | None]
+    ) -> tuple[int | None, dict[str, str]]:
+        """Check an OAuth 1.0a request as X does: None and its parameters, or the v1.1 code
+        of the refusal. ``secret_of`` gives the token secret of ``oauth_token`` (None: the
+        token is unknown)."""
+        params = oauth_params(request.headers.get("authorization", ""))
+        if params is None:
+            return 32, {}
+        required = (
+            "oauth_consumer_key",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+            "oauth_timestamp",
+        )
+        if any(not params.get(name) for name in required):
+            return 32, params
+        if params["oauth_signature_method"] != "HMAC-SHA1":
+            return 32, params
+        if params.get("oauth_version", "1.0") != "1.0":
+            return 32, params
+        if not hmac.compare_digest(params["oauth_consumer_key"], self.consumer_key):
+            return 32, params
+        token_secret = secret_of(params.get("oauth_token"))
+        if token_secret is None:
+            return 89, params
+        stamp = params["oauth_timestamp"]
+        if not stamp.isdigit() or abs(self.clock() - int(stamp)) > self.timestamp_window:
+            return 135, params
+        signed = {k: v for k, v in params.items() if k != "oauth_signature"}
+        expected = expected_signature(request, signed, self.consumer_secret, token_secret)
+        if not hmac.compare_digest(params["oauth_signature"], expected):
+            return 32, params
+        nonce = (params["oauth_consumer_key"], params["oauth_nonce"], stamp)
+        if nonce in self._nonces:  # a replayed request
+            return 32, params
+        self._nonces.add(nonce)
+        self.signed.append(f"{request.method} {request.url.path}")
+        return None, params
+
+    @staticmethod
+    def _oauth1_refused(code: int) -> httpx.Response:
+        return httpx.Response(
+            401, json={"errors": [{"code": code, "message": OAUTH1_ERRORS[code]}]}
+        )
+
+    # -- the 3-legged OAuth 1.0a flow --------------------------------------------
+
+    def _request_token(self, request: httpx.Request) -> httpx.Response:
+        """``POST /oauth/request_token``: signed with the consumer secret alone, with an
+        ``oauth_callback`` registered exactly in the app."""
+        refusal, params = self._verify(request, lambda token: "" if token is None else None)
+        if refusal is not None:
+            return self._oauth1_refused(refusal)
+        callback = params.get("oauth_callback", "")
+        if callback not in self.callback_urls:
+            return httpx.Response(
+                403, json={"errors": [{"code": 415, "message": CALLBACK_REFUSED}]}
+            )
+        token = secrets.token_urlsafe(24)
+        self.request_tokens[token] = RequestToken(secrets.token_urlsafe(30), callback)
+        body = urlencode(
+            {
+                "oauth_token": token,
+                "oauth_token_secret": self.request_tokens[token].secret,
+                "oauth_callback_confirmed": "true",
+            }
+        )
+        return httpx.Response(200, text=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    def _authorize_oauth1(self, request: httpx.Request) -> httpx.Response:
+        """``GET /oauth/authorize``: the user's consent, then 302 to the callback."""
+        token = request.url.params.get("oauth_token", "")
+        found = self.request_tokens.get(token)
+        if found is None or found.used:
+            return httpx.Response(
+                403, text="This page is no longer valid.\n", headers={"Content-Type": "text/plain"}
+            )
+        joiner = "&" if "?" in found.callback else "?"
+        if not self.oauth1_consent:
+            return httpx.Response(
+                302, headers={"Location": found.callback + joiner + urlencode({"denied": token})}
+            )
+        found.verifier = secrets.token_urlsafe(24)
+        answer = urlencode({"oauth_token": token, "oauth_verifier": found.verifier})
+        return httpx.Response(302, headers={"Location": found.callback + joiner + answer})
+
+    def _access_token(self, request: httpx.Request) -> httpx.Response:
+        """``POST /oauth/access_token``: the authorized request token and its verifier for a
+        user token; each request token once."""
+
+        def secret_of(token: str | None) -> str | None:
+            found = self.request_tokens.get(token or "")
+            return found.secret if found is not None and not found.used else None
+
+        refusal, params = self._verify(request, secret_of)
+        if refusal is not None:
+            return self._oauth1_refused(refusal)
+        found = self.request_tokens[params["oauth_token"]]
+        verifier = params.get("oauth_verifier") or dict(
+            parse_qsl(request.content.decode("utf-8"))
+        ).get("oauth_verifier", "")
+        found.used = True
+        if found.verifier is None or not hmac.compare_digest(verifier, found.verifier):
+            return httpx.Response(401, text=BAD_VERIFIER, headers={"Content-Type": "text/plain"})
+        token, secret = self.issue_oauth1_token()
+        body = urlencode(
+            {
+                "oauth_token": token,
+                "oauth_token_secret": secret,
+                "user_id": self.user_id,
+                "screen_name": self.username,
+            }
+        )
+        return httpx.Response(200, text=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
     @staticmethod
     def _json(status: int, payload: Any, headers: dict[str, str]) -> httpx.Response:
@@ -663,7 +960,9 @@ class FakeTwitter(FakePlatform):
         return 201, {"data": {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}}
 
     def _me(self, request: httpx.Request) -> tuple[int, Any]:
-        return 200, {"data": {"id": self.user_id, "name": "KPU Musi Rawas", "username": "kpumura"}}
+        return 200, {
+            "data": {"id": self.user_id, "name": "KPU Musi Rawas", "username": self.username}
+        }
 
     def _timeline(self, request: httpx.Request, user_id: str) -> tuple[int, Any]:
         """``GET /2/users/:id/tweets``: the user's posts, newest first, as X pages them.
