@@ -278,6 +278,28 @@ def test_missing_token_names_the_variable_before_any_request() -> None:
     assert fake.requests == []
 
 
+def test_incomplete_oauth1_set_names_what_is_missing_before_any_request() -> None:
+    """consumer_key and access_token_secret choose OAuth 1.0a: a missing consumer secret
+    is named (the variable, never a value) before anything is sent."""
+    fake = FakeTwitter(TOKEN)
+    environ = {
+        "CROSSPOST_TWITTER_ACCESS_TOKEN": TOKEN,
+        "CROSSPOST_TWITTER_CONSUMER_KEY": "x-consumer-key",
+        "CROSSPOST_TWITTER_ACCESS_TOKEN_SECRET": "x-token-secret-6c1d",
+    }
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = context(client)
+            ctx.credentials = Credentials("twitter", environ=environ)
+            return await TwitterAdapter(ctx.settings).publish(example_post(), ctx)
+
+    with pytest.raises(CredentialsError, match="CROSSPOST_TWITTER_CONSUMER_SECRET") as caught:
+        asyncio.run(go())
+    assert "x-token-secret-6c1d" not in str(caught.value)
+    assert fake.requests == []
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -530,7 +552,8 @@ def answer(status: int, json: Any, headers: dict[str, str] | None = None) -> htt
 
 
 def test_classify_maps_x_problems() -> None:
-    """§1.5: usage cap, client-forbidden, 400 reasons, 5xx, and legacy error codes."""
+    """Usage cap, client-forbidden, 400 reasons, 5xx, legacy error codes (docs.x.com
+    x-api/fundamentals/response-codes-and-errors)."""
     capped = classify(
         answer(
             429,
