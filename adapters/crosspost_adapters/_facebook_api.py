@@ -1,4 +1,4 @@
-"""Publishing to a Facebook Page through the Graph API (platform-apis.md §2).
+"""Publishing to a Facebook Page through the Graph API, and logging in to one.
 
 The flow, by what the post carries:
 
@@ -11,43 +11,51 @@ The flow, by what the post carries:
   so safe to repeat), then ``POST /{v}/{page_id}/feed`` with ``message`` and
   ``attached_media=[{"media_fbid": id}, ...]`` is the create (postiz
   ``facebook.provider.ts`` ``postNonStory``).
-* a video: the Resumable Upload API (``POST /{v}/{app_id}/uploads`` opens a
-  session ``upload:<id>``; ``POST /{v}/upload:<id>`` with ``file_offset`` sends
-  the bytes and answers ``{"h": handle}``; after a broken connection
-  ``GET /{v}/upload:<id>`` says how far it got and the upload continues from
-  there), then ``POST https://graph-video.facebook.com/{v}/{page_id}/videos``
-  with ``title``, ``description`` and ``fbuploader_video_file_chunk=<handle>`` is
-  the create. A video that only has a public URL is sent as ``file_url`` instead.
-
-The upload-step details (the ``file_offset`` header, the ``{"h"}`` answer, the
-resume by GET) are UNVERIFIED: the stored copy of Meta's upload guide showed only
-the session step. The guide wants a *user* token for uploads; the optional
-``user_token`` credential is used when set, else the Page token.
+* a video from a file, ``video_upload = "page"`` (the default): the Page videos
+  edge's chunked upload on graph-video.facebook.com with the Page token alone
+  (``upload_phase`` start, transfer, finish; the finish, with ``title`` and
+  ``description``, is the create). See ``_page_upload``.
+* a video from a file, ``video_upload = "app"``: the Resumable Upload API with a
+  user token (``POST /{app_id}/uploads``, then the bytes to the session id exactly
+  as returned, ``upload:<id>?sig=<signature>``), then ``POST /{page_id}/videos``
+  with ``fbuploader_video_file_chunk``, ``title`` and ``description`` is the create.
+  See ``_upload``.
+* a video with only a public URL: ``POST /{page_id}/videos`` with ``file_url``.
 
 The token travels in the ``Authorization`` header, never in a URL. Facebook has
 no idempotency key: only the create is ever left un-repeated, and a duplicate is
 refused by Facebook itself (code 506), which we report as such.
 
-What finds a post whose answer was lost is its exact text: the journal keeps
-``kind``, ``message`` and the photo ids before the create, and the post or video
-id once Facebook answers; ``reconcile`` reads the Page's feed (a video: the
-Page's videos) on the next run (docs/reconcile.md, "Facebook").
+What finds a post whose answer was lost is its exact text (and a video's id,
+known from the upload's start): the journal keeps ``kind``, ``message``, the
+photo ids and ``upload_video_id`` before the create, and the post or video id
+once Facebook answers; ``reconcile`` reads the Page's feed (a video: the Page's
+videos) on the next run (docs/reconcile.md, "Facebook").
+
+Logging in (``login``, docs/platforms/facebook.md): Facebook Login with the
+Page permissions, the code exchanged for a user token and that for a
+long-lived one, then ``/me/accounts`` lists the Pages the person manages; the
+chosen Page's token, read with the long-lived user token, does not expire.
+Facebook has no refresh grant: nothing is renewed (``renew`` is the default
+no-op), and ``diagnose`` warns about a stored user token running out.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from crosspost.adapter import Post, Published, Sent
+from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
 from crosspost.api import Api, PublishContext, file_chunks, file_size, json_body
 from crosspost.errors import (
     AuthError,
     ConfigError,
+    CredentialsError,
     InvalidContentError,
     PlatformError,
     RateLimitedError,
@@ -55,14 +63,25 @@ from crosspost.errors import (
     UnknownOutcomeError,
 )
 from crosspost.media import MediaFile
+from crosspost.oauth import OAuthError
 from crosspost_adapters._graph import (
     GRAPH,
     GRAPH_VIDEO,
     GraphError,
+    Reader,
+    app_credentials,
     bearer,
+    choose_page,
     classifier,
+    debug_token,
+    facebook_app,
+    facebook_user_token,
     graph_url,
+    managed_pages,
     oauth,
+    permissions,
+    rebased,
+    session_url,
 )
 
 if TYPE_CHECKING:
@@ -141,7 +160,8 @@ def _specific(error: GraphError, response: httpx.Response) -> PlatformError | No
 classify = classifier(
     PLATFORM,
     "Facebook",
-    "get a new Page access token and set CROSSPOST_FACEBOOK_PAGE_TOKEN",
+    "run crosspost auth login facebook (or set CROSSPOST_FACEBOOK_PAGE_TOKEN to a new Page "
+    "access token)",
     _specific,
 )
 
@@ -240,6 +260,8 @@ class _Wanted:
     kind: str  # feed (text, link, attached photos), photo, video
     message: str
     photo_ids: tuple[str, ...] = ()
+    #: A video's id, known from the start of a Page upload before it is published.
+    video_id: str | None = None
 
     @property
     def place(self) -> str:
@@ -253,7 +275,14 @@ class _Wanted:
 
     def handles(self) -> dict[str, Any]:
         """The journal handles: no secret, only what the post itself shows."""
-        return {"kind": self.kind, "message": self.message, "photo_ids": list(self.photo_ids)}
+        handles: dict[str, Any] = {
+            "kind": self.kind,
+            "message": self.message,
+            "photo_ids": list(self.photo_ids),
+        }
+        if self.video_id:
+            handles["upload_video_id"] = self.video_id
+        return handles
 
     @classmethod
     def from_handles(cls, handles: Mapping[str, Any], post: Post) -> _Wanted:
@@ -263,10 +292,12 @@ class _Wanted:
             kind = "video" if any(m.is_video for m in post.media) else "feed"
         message = handles.get("message")
         ids = handles.get("photo_ids")
+        video_id = handles.get("upload_video_id")
         return cls(
             str(kind),
             message if isinstance(message, str) else post.text,
             tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+            str(video_id) if isinstance(video_id, str | int) and video_id else None,
         )
 
 
@@ -354,7 +385,8 @@ async def _find(
     Newest first, ``FEED_PAGE`` a page from ``since`` on (Graph time-based
     paging, developers.facebook.com/docs/graph-api/results), following
     ``paging.next`` for at most ``FEED_PAGES`` pages. Only the exact text
-    matches. Raises the ``PlatformError`` of a failed read.
+    matches, or a video's own id when the upload's start gave it. Raises the
+    ``PlatformError`` of a failed read.
     """
     assert settings.page_id is not None
     video = wanted.kind == "video"
@@ -375,9 +407,10 @@ async def _find(
                 continue
             created = _created(item.get("created_time"))
             older = older or (created is not None and created < since)
-            if item.get(text) != wanted.message:
-                continue
             found = item.get("id")
+            exact = video and wanted.video_id is not None and found == wanted.video_id
+            if item.get(text) != wanted.message and not exact:
+                continue
             if isinstance(found, str) and found and (created is None or created >= since):
                 if video:
                     return _Lookup(Published(found, _video_url(settings, found), (found,)), True)
@@ -553,13 +586,16 @@ async def _video(
     media: MediaFile,
     token: str,
 ) -> Published:
-    """Upload the video (or name its URL), then create it on the Page's videos."""
+    """A video on the Page: uploaded from its file (``video_upload`` picks how), or
+    fetched by Facebook from its URL; with the post's title and text."""
     assert settings.page_id is not None
     data: dict[str, str] = {"description": post.text}
-    if post.title is not None:
+    if post.title is not None and post.title.text:
         data["title"] = post.title.text
+    if media.path is not None and settings.video_upload == "page":
+        return await _page_upload(api, ctx, settings, post, media, token, data)
     if media.path is not None:
-        data["fbuploader_video_file_chunk"] = await _upload(api, ctx, settings, media, token)
+        data["fbuploader_video_file_chunk"] = await _upload(api, ctx, settings, media)
     elif media.url:
         data["file_url"] = media.url
     else:
@@ -583,18 +619,188 @@ async def _video(
     return Published(video_id, _video_url(settings, video_id), (video_id,))
 
 
+# -- videos with the Page token: the Page videos edge's chunked upload ------------------
+#
+# ``POST https://graph-video.facebook.com/{v}/{page}/videos`` in three phases (Page
+# Videos reference, developers.facebook.com/docs/graph-api/reference/page/videos/,
+# parameters upload_phase, file_size, upload_session_id, start_offset, end_offset,
+# video_file_chunk; the protocol as the Video Uploads guide described it,
+# developers.facebook.com/docs/graph-api/video-uploads):
+#
+# * start: ``upload_phase=start``, ``file_size`` → ``{"upload_session_id",
+#   "video_id", "start_offset", "end_offset"}``;
+# * transfer: ``upload_phase=transfer``, ``upload_session_id``, ``start_offset`` and
+#   the bytes [start_offset, end_offset) as the multipart file ``video_file_chunk``
+#   → the next ``{"start_offset", "end_offset"}``; equal offsets mean all is there.
+#   A chunk Facebook already holds is refused with subcode 1363037 and the offsets
+#   it wants in ``error_data`` (Facebook's PHP SDK resumes from them);
+# * finish: ``upload_phase=finish``, ``upload_session_id``, ``title``,
+#   ``description`` → ``{"success": true}``. This publishes: it is the create.
+#
+# Every phase takes the Page token, which does not expire: no user token, no app id.
+
+#: "There was a problem uploading your video file": the offsets Facebook wants are in
+#: ``error_data`` (Facebook's PHP SDK, FacebookResumableUploadException).
+RESUME_SUBCODE = 1363037
+#: Transfers of one video, at most: each answer names the next chunk, so a loop that
+#: does not advance is Facebook's fault, and stopped.
+MAX_CHUNKS = 100_000
+
+
+async def _page_upload(
+    api: Api,
+    ctx: PublishContext,
+    settings: FacebookSettings,
+    post: Post,
+    media: MediaFile,
+    token: str,
+    data: dict[str, str],
+) -> Published:
+    """Start, transfer and finish a video on the Page's videos edge with the Page token."""
+    assert settings.page_id is not None and media.path is not None
+    url = _url(settings, settings.page_id, "videos", host=GRAPH_VIDEO)
+    auth = bearer(token)
+    size = file_size(media.path)
+    ctx.progress.step(ctx.platform, "uploading video")
+    started = await api.call(
+        "POST", url, data={"upload_phase": "start", "file_size": str(size)}, headers=auth
+    )
+    session = _id(started, "upload_session_id")
+    video_id = _id(started, "video_id")
+    start, end = _offsets(json_body(started), size)
+    ctx.progress.upload_started(ctx.platform, media.name, size)
+    for _ in range(MAX_CHUNKS):
+        if start >= size:
+            break
+        with media.path.open("rb") as handle:
+            handle.seek(start)
+            chunk = handle.read(end - start)
+        if len(chunk) != end - start:
+            raise TransientError(PLATFORM, f"{media.name}: the file got shorter while uploading")
+        response = await api.call(
+            "POST",
+            url,
+            ok=(200, 400),
+            data={
+                "upload_phase": "transfer",
+                "upload_session_id": session,
+                "start_offset": str(start),
+            },
+            files={"video_file_chunk": (media.path.name, chunk, "application/octet-stream")},
+            headers=auth,
+        )
+        body = json_body(response)
+        if response.status_code == 400:
+            resume = _resume_offsets(body)
+            if resume is None:
+                raise classify(response)
+            start, end = _checked(resume, size)
+            continue
+        ctx.progress.upload_advanced(ctx.platform, media.name, len(chunk))
+        start, end = _offsets(body, size)
+    else:
+        raise TransientError(PLATFORM, "Facebook kept asking for more of the video; try again")
+    ctx.progress.step(ctx.platform, "creating video post")
+    finished = await _create(
+        api,
+        ctx,
+        settings,
+        _Wanted("video", post.text, video_id=video_id),
+        token,
+        url,
+        data={"upload_phase": "finish", "upload_session_id": session, **data},
+    )
+    if isinstance(finished, Published):  # the answer was lost; found among the Page's videos
+        return finished
+    answer = json_body(finished)
+    if not (isinstance(answer, dict) and answer.get("success") is True):
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"Facebook answered the video's finish step (HTTP {finished.status_code}) without "
+            "saying it succeeded; the video may or may not be on the Page: the next run looks "
+            "among the Page's videos before sending anything",
+            status=finished.status_code,
+        )
+    ctx.remember(video_id=video_id)
+    return Published(video_id, _video_url(settings, video_id), (video_id,))
+
+
+def _offsets(body: object, size: int) -> tuple[int, int]:
+    """The next chunk ``(start_offset, end_offset)`` of a start or transfer answer.
+
+    Graph writes them as strings of digits.
+    """
+    if not isinstance(body, dict):
+        raise TransientError(PLATFORM, "Facebook answered the video upload without offsets")
+    start, end = _int(body.get("start_offset")), _int(body.get("end_offset"))
+    if start is None or end is None:
+        raise TransientError(PLATFORM, "Facebook answered the video upload without offsets")
+    return _checked((start, end), size)
+
+
+def _resume_offsets(body: object) -> tuple[int, int] | None:
+    """The offsets of a 1363037 refusal's ``error_data``, or None for another refusal."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or _int(error.get("error_subcode")) != RESUME_SUBCODE:
+        return None
+    data = error.get("error_data")
+    if isinstance(data, str):  # sometimes a JSON document in a string
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if not isinstance(data, dict):
+        return None
+    start, end = _int(data.get("start_offset")), _int(data.get("end_offset"))
+    return (start, end) if start is not None and end is not None else None
+
+
+def _checked(offsets: tuple[int, int], size: int) -> tuple[int, int]:
+    start, end = offsets
+    if not 0 <= start <= end <= size or (start == end and start != size):
+        raise TransientError(
+            PLATFORM,
+            f"Facebook asked for bytes {start} to {end} of a {size}-byte video; nothing was "
+            "published: try again",
+        )
+    return start, end
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+# -- videos through the Resumable Upload API (video_upload = "app") ----------------------
+#
+# The Video API's publishing guide (developers.facebook.com/docs/video-api/guides/
+# publishing) uploads with the Resumable Upload API (developers.facebook.com/docs/
+# graph-api/guides/upload): ``POST /{app_id}/uploads`` with a *user* token opens a
+# session ``upload:<id>?sig=<signature>``; ``POST /{v}/<that id>`` with
+# ``Authorization: OAuth`` and ``file_offset`` sends the bytes and answers
+# ``{"h": handle}``; ``GET`` of the same address says how far it got. The handle is
+# then published with ``POST /{page}/videos`` and ``fbuploader_video_file_chunk``.
+# The user token lasts about 60 days and cannot be renewed: ``auth login`` stores it
+# with its expiry when this path is configured.
+
+
 async def _upload(
-    api: Api, ctx: PublishContext, settings: FacebookSettings, media: MediaFile, token: str
+    api: Api, ctx: PublishContext, settings: FacebookSettings, media: MediaFile
 ) -> str:
     """Send the file through the Resumable Upload API; returns the file handle."""
     assert media.path is not None
     if not settings.app_id:
         raise ConfigError(
-            "[platforms.facebook] app_id is not set in the config: videos are uploaded through "
-            "your Meta app, so add its App ID (developers.facebook.com → your app → Settings)"
+            '[platforms.facebook] app_id is not set in the config: video_upload = "app" '
+            "uploads through your Meta app, so add its App ID (developers.facebook.com → your "
+            'app → App settings → Basic), or set video_upload = "page"'
         )
-    # The guide asks for a user token here; a Page token is tried when none is set.
-    auth = oauth(ctx.credentials.get("user_token") or token)
+    auth = oauth(_user_token(ctx))
     size = file_size(media.path)
     ctx.progress.step(ctx.platform, "uploading video")
     opened = await api.call(
@@ -604,9 +810,8 @@ async def _upload(
         headers=auth,
     )
     session = _id(opened)
-    if not session.startswith("upload:"):
-        raise TransientError(PLATFORM, "Facebook opened an upload session with an unexpected id")
-    where = _url(settings, session)
+    # The id is used exactly as Facebook returned it: its "?sig=" is the query string.
+    where = session_url(GRAPH, settings.graph_version, session)
     ctx.progress.upload_started(ctx.platform, media.name, size)
     offset = 0
     for _ in range(MAX_RESUMES + 1):
@@ -658,6 +863,32 @@ async def _upload(
     )
 
 
+def _user_token(ctx: PublishContext) -> str:
+    """The user token the Resumable Upload API wants, refused early when expired."""
+    token = ctx.credentials.get("user_token")
+    if token is None:
+        raise CredentialsError(
+            'facebook: video_upload = "app" uploads videos with a Facebook user token: run '
+            "crosspost auth login facebook (it stores one), or set "
+            'CROSSPOST_FACEBOOK_USER_TOKEN; or set video_upload = "page" to upload with the '
+            "Page token"
+        )
+    expires = ctx.credentials.expires_at("user_token")
+    if expires is not None and expires <= datetime.now(UTC):
+        raise AuthError(
+            PLATFORM,
+            f"the Facebook user token of {_account(ctx)} expired on {expires:%Y-%m-%d}; "
+            "Facebook offers no way to renew it: run crosspost auth login facebook (or set "
+            'video_upload = "page", which needs only the Page token)',
+        )
+    return token
+
+
+def _account(ctx: PublishContext) -> str:
+    name = ctx.credentials.meta("account")
+    return f"the Page {name}" if isinstance(name, str) and name else "the Page"
+
+
 async def _offset(api: Api, where: str, auth: dict[str, str]) -> int | None:
     """How many bytes of the upload session Facebook holds (``GET upload:<id>``)."""
     response = await api.call("GET", where, headers=auth)
@@ -668,3 +899,228 @@ async def _offset(api: Api, where: str, auth: dict[str, str]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None
+
+
+# -- the account: login, identity, diagnose (docs/platforms/facebook.md) -----------------
+
+#: What posting as a Page needs: the Pages API's posts guide and the Page videos
+#: reference ask pages_show_list, pages_read_engagement and pages_manage_posts, videos
+#: included (developers.facebook.com/docs/pages-api/posts, .../graph-api/reference/
+#: page/videos/); publish_video is therefore not asked for.
+SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts")
+#: Without these the Page token cannot post (pages_show_list only lists the Pages).
+POSTING_SCOPES = ("pages_read_engagement", "pages_manage_posts")
+#: The task a person needs on a Page to post as it (developers.facebook.com/docs/
+#: pages-api/getting-started: /me/accounts lists each Page's ``tasks``).
+POST_TASK = "CREATE_CONTENT"
+#: A stored user token that runs out within this long is warned about.
+EXPIRY_WARNING = timedelta(days=7)
+
+#: Refusals while logging in say to log in again.
+_login_classify = classifier(PLATFORM, "Facebook", "run crosspost auth login facebook again")
+
+
+def _login_settings(settings: object) -> FacebookSettings:
+    from crosspost_adapters.facebook import FacebookSettings
+
+    assert isinstance(settings, FacebookSettings)
+    return settings
+
+
+async def login(adapter: FacebookAdapter, session: LoginSession) -> Login:
+    """Facebook Login → long-lived user token → the token of the Page to post as.
+
+    The Page is the one ``page_id`` names when it is set, else the only Page the
+    person may post to, else the one they pick. The Page token read with the
+    long-lived user token does not expire (docs/platforms/facebook.md); the user
+    token is kept too (with its expiry) only for ``video_upload = "app"``.
+    """
+    settings = _login_settings(session.settings)
+    app_id, app_secret = app_credentials(
+        session.credentials, PLATFORM, settings.app_id, "your Meta app"
+    )
+    app = facebook_app(PLATFORM, settings.graph_version, SCOPES, settings.api_base)
+    user = await facebook_user_token(session, app, app_id, app_secret, settings.redirect_uri)
+    base = rebased(graph_url(GRAPH, settings.graph_version), settings.api_base)
+    reader = Reader(session.client, PLATFORM, _login_classify)
+    granted, _declined = await permissions(reader, base, user.access_token)
+    missing = [p for p in SCOPES if p not in granted]
+    if missing:
+        raise OAuthError(
+            PLATFORM,
+            f"Facebook did not grant {', '.join(missing)} (unticked in the login dialog, or "
+            "not available to this app): run crosspost auth login facebook again and allow "
+            "every permission crosspost asks for",
+            error="declined",
+        )
+    pages = await managed_pages(reader, base, user.access_token, "id,name,access_token,tasks")
+    usable = [p for p in pages if not p.tasks or POST_TASK in p.tasks]
+    if not usable:
+        raise OAuthError(
+            PLATFORM,
+            "this Facebook account manages no Page it may post to (it needs a role with the "
+            "Create content task, and the Page must be ticked in the login dialog): run "
+            "crosspost auth login facebook again and choose the Page",
+            error="no_page",
+        )
+    page = choose_page(
+        session, usable, settings.page_id, "Which Facebook Page should crosspost post to?"
+    )
+    if page is None:
+        raise OAuthError(
+            PLATFORM,
+            f"page_id {settings.page_id} in [platforms.facebook] is not a Page this account may "
+            f"post to; it may post to: {', '.join(p.label for p in usable)}. Remove page_id "
+            "from the config to choose, or log in as a person who manages that Page",
+            error="wrong_page",
+        )
+    session.say(f"Facebook: crosspost posts as the Page {page.label}.")
+    secrets = {"page_token": page.token}
+    expires = None
+    if settings.video_upload == "app":
+        # The Resumable Upload API wants a user token; it cannot be renewed.
+        secrets["user_token"] = user.access_token
+        expires = user.expires_at
+    return Login(
+        account=Account(page.name, page.id, f"https://www.facebook.com/{page.id}"),
+        secrets=secrets,
+        expires_at=expires,
+        scopes=tuple(sorted(granted)),
+        settings={"page_id": page.id},
+    )
+
+
+async def identity(adapter: FacebookAdapter, ctx: PublishContext) -> Account:
+    """The Page the Page token posts as: ``GET /me?fields=id,name`` (with a Page token,
+    ``me`` is the Page)."""
+    settings = _login_settings(ctx.settings)
+    token = ctx.credentials.require("page_token")
+    response = await ctx.api(classify).call(
+        "GET", _url(settings, "me"), params={"fields": "id,name"}, headers=bearer(token)
+    )
+    body = json_body(response)
+    if not isinstance(body, dict) or not body.get("id"):
+        raise TransientError(PLATFORM, "Facebook answered /me without an id")
+    page_id = str(body["id"])
+    return Account(str(body.get("name") or page_id), page_id, f"https://www.facebook.com/{page_id}")
+
+
+async def diagnose(
+    adapter: FacebookAdapter, ctx: PublishContext, post: Post | None
+) -> list[Finding]:
+    """Read-only checks: the token's Page is ``page_id``; what the token may do (asked of
+    ``debug_token`` when the app's id and secret are known); the user token of
+    ``video_upload = "app"``."""
+    settings = _login_settings(ctx.settings)
+    findings: list[Finding] = []
+    token = ctx.credentials.get("page_token")
+    if token is None:
+        return [Finding("fail", ctx.credentials.missing_message(["page_token"]))]
+    try:
+        page = await identity(adapter, ctx)
+    except PlatformError as exc:
+        return [Finding("fail", f"the Page token was refused: {exc.message}")]
+    if not settings.page_id:
+        findings.append(
+            Finding(
+                "fail",
+                f"page_id is not set in [platforms.facebook]; the token posts as {page.name} "
+                f'(page_id = "{page.id}"): run crosspost auth login facebook, or set it',
+            )
+        )
+    elif page.id != settings.page_id:
+        findings.append(
+            Finding(
+                "fail",
+                f"the Page token posts as {page.name} ({page.id}), but page_id in "
+                f"[platforms.facebook] is {settings.page_id}: run crosspost auth login facebook",
+            )
+        )
+    else:
+        findings.append(Finding("ok", f"the Page token posts as {page.name} ({page.id})"))
+    findings.append(await _token_facts(ctx, settings, token))
+    if settings.video_upload == "app":
+        findings += _user_token_facts(ctx, settings, post)
+    return findings
+
+
+async def _token_facts(ctx: PublishContext, settings: FacebookSettings, token: str) -> Finding:
+    """What the Page token may do and how long it lasts, from ``debug_token``."""
+    secret = ctx.credentials.get("app_secret")
+    if not settings.app_id or not secret:
+        return Finding(
+            "warn",
+            "the Page token's permissions were not checked: doctor asks Facebook "
+            "(debug_token) with the app's credentials; set app_id in [platforms.facebook] "
+            "and CROSSPOST_FACEBOOK_APP_SECRET (or app_secret in the credentials file)",
+        )
+    base = graph_url(GRAPH, settings.graph_version)
+    try:
+        data = await debug_token(ctx.api(classify), base, token, settings.app_id, secret)
+    except PlatformError as exc:
+        return Finding("warn", f"the Page token's permissions could not be read: {exc.message}")
+    if data.get("is_valid") is False:
+        return Finding(
+            "fail",
+            "Facebook says the Page token is no longer valid (password changed, role on the "
+            "Page removed, or the app removed): run crosspost auth login facebook",
+        )
+    scopes = {str(s) for s in data.get("scopes") or []}
+    missing = [p for p in POSTING_SCOPES if p not in scopes]
+    if missing:
+        return Finding(
+            "fail",
+            f"the Page token lacks {', '.join(missing)}, which posting needs: run crosspost "
+            "auth login facebook and allow every permission crosspost asks for",
+        )
+    expires = data.get("expires_at")
+    lasts = (
+        "does not expire"
+        if expires in (0, None)
+        else f"expires on {datetime.fromtimestamp(int(expires), UTC):%Y-%m-%d}"
+    )
+    held = ", ".join(p for p in SCOPES if p in scopes)
+    return Finding("ok", f"the Page token may post ({held}) and {lasts}")
+
+
+def _user_token_facts(
+    ctx: PublishContext, settings: FacebookSettings, post: Post | None
+) -> list[Finding]:
+    """``video_upload = "app"``: the app id and the user token, and when the token runs out."""
+    needed = post is None or any(m.is_video and m.path is not None for m in post.media)
+    level: Literal["warn", "fail"] = "fail" if needed else "warn"
+    if not settings.app_id:
+        return [Finding(level, 'video_upload = "app" needs app_id in [platforms.facebook]')]
+    if ctx.credentials.get("user_token") is None:
+        return [
+            Finding(
+                level,
+                'video_upload = "app" uploads videos with a Facebook user token and none is '
+                "set: run crosspost auth login facebook",
+            )
+        ]
+    expires = ctx.credentials.expires_at("user_token")
+    if expires is None:
+        return [Finding("ok", "a Facebook user token is set for video uploads (expiry unknown)")]
+    now = datetime.now(UTC)
+    if expires <= now:
+        return [
+            Finding(
+                level,
+                f"the Facebook user token for video uploads expired on {expires:%Y-%m-%d}; "
+                "Facebook cannot renew it: run crosspost auth login facebook",
+            )
+        ]
+    if expires <= now + EXPIRY_WARNING:
+        days = max((expires - now).days, 0)
+        return [
+            Finding(
+                "warn",
+                f"the Facebook user token for video uploads expires on {expires:%Y-%m-%d} (in "
+                f"{days} day{'s' if days != 1 else ''}) and Facebook cannot renew it: run "
+                'crosspost auth login facebook before then, or set video_upload = "page"',
+            )
+        ]
+    return [
+        Finding("ok", f"the Facebook user token for video uploads lasts until {expires:%Y-%m-%d}")
+    ]

@@ -14,22 +14,35 @@ its own codes (duplicate posts, Instagram's media errors), which is asked first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
+import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import quote
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from crosspost.api import Classifier, excerpt, json_body, retry_after
+from crosspost import oauth as flow
+from crosspost import redaction
+from crosspost.api import Api, Classifier, excerpt, json_body, rebase, retry_after
+from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    CredentialsError,
     InvalidContentError,
     PlatformError,
     RateLimitedError,
     TransientError,
 )
+from crosspost.oauth import POLL, LoopbackReceiver, OAuthApp, OAuthError, TokenSet
 from crosspost.redaction import redact
+
+if TYPE_CHECKING:
+    from crosspost.adapter import LoginSession
 
 GRAPH = "https://graph.facebook.com"
 #: Facebook's video publishing endpoint lives on its own host (platform-apis.md §2.2).
@@ -84,10 +97,30 @@ class GraphError:
 def graph_url(host: str, version: str, *path: str) -> str:
     """``https://graph.facebook.com/v25.0/<path...>``, each segment quoted.
 
-    ``:`` stays as it is: upload sessions are addressed as ``upload:<id>``.
+    Only for ids crosspost knows (Pages, accounts, containers); an upload session
+    id Meta hands out goes through ``session_url`` instead.
     """
     segments = [quote(str(p), safe=":") for p in path]
     return "/".join([host.rstrip("/"), version, *segments])
+
+
+def session_url(host: str, version: str, session: str) -> str:
+    """The address of a Resumable Upload API session, its id used exactly as returned.
+
+    Meta answers ``{"id": "upload:<base64, often = padded>?sig=<signature>"}``; the
+    ``?sig=`` part is the URL's query string, and percent-encoding the id into the
+    path loses it ("HMAC check failed"). Nothing is quoted; an id that could not
+    be part of a URL as it is (spaces, a fragment, another host) is refused.
+    """
+    if (
+        not session.startswith("upload:")
+        or any(c in session for c in " \t\r\n#")
+        or ("//" in session)
+    ):
+        raise TransientError(
+            "facebook", "Facebook opened an upload session with an id crosspost cannot use"
+        )
+    return f"{host.rstrip('/')}/{version}/{session}"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -273,3 +306,314 @@ def _by_status(
     return InvalidContentError(
         platform, redact(f"{display} refused the request (HTTP {status}: {text})"), status=status
     )
+
+
+# -- logging in through Meta ---------------------------------------------------------
+#
+# Facebook and Instagram (with Facebook Login) share the Facebook Login dialog, the
+# code exchange, the long-lived user token and the list of Pages the person manages;
+# Instagram Login shares the way the browser's answer comes back. The platforms'
+# own steps live in _facebook_api.py and _instagram_api.py; what they rely on is in
+# docs/platforms/facebook.md and docs/platforms/instagram.md.
+
+#: The Facebook Login dialog's host (manual flow,
+#: developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow).
+FACEBOOK_WWW = "https://www.facebook.com"
+#: Seconds crosspost waits for the browser to come back to a loopback listener.
+LOGIN_TIMEOUT = 300.0
+#: How many pages of ``/me/accounts`` are read at most (100 Pages each).
+ACCOUNT_PAGES = 10
+#: Where Meta's apps are managed: App ID and App Secret under App settings → Basic.
+META_CONSOLE = "https://developers.facebook.com/apps/"
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPage:
+    """A Page the person manages, as ``/me/accounts`` lists it; ``repr`` hides its token."""
+
+    id: str
+    name: str
+    token: str = field(repr=False)
+    #: What the person may do on the Page (CREATE_CONTENT, MANAGE, ...).
+    tasks: tuple[str, ...] = ()
+    #: The Instagram professional account linked to the Page, if any.
+    instagram_id: str | None = None
+    instagram_username: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the Page is offered in a choice: its name and id."""
+        return f"{self.name} ({self.id})"
+
+
+def rebased(url: str, api_base: str | None) -> str:
+    """A Meta URL pointed at ``api_base`` when one is configured (tests, proxies)."""
+    return rebase(url, api_base)
+
+
+def app_credentials(
+    credentials: Credentials, platform: str, app_id: str | None, what: str
+) -> tuple[str, str]:
+    """The Meta app's id (from the config) and secret (a credential), or a
+    ``CredentialsError`` saying which are missing and where Meta shows them.
+
+    ``what`` names the app ("your Meta app", "your app's Instagram login").
+    """
+    secret = credentials.get("app_secret")
+    missing = []
+    if not app_id:
+        missing.append(f"app_id in [platforms.{platform}] of the config")
+    if not secret:
+        missing.append(
+            f"the app secret: {env_name(platform, 'app_secret')} in the environment, or "
+            f"app_secret under [{platform}] in {credentials.store.path} (mode 0600)"
+        )
+    if missing:
+        raise CredentialsError(
+            f"{platform}: crosspost auth login {platform} needs {what}'s "
+            + " and ".join(missing)
+            + f"; both are in the app's dashboard at {META_CONSOLE} (see "
+            f"docs/platforms/{platform}.md)"
+        )
+    assert app_id is not None and secret is not None
+    return app_id, redaction.register(secret)
+
+
+def facebook_app(
+    platform: str, version: str, scopes: tuple[str, ...], api_base: str | None
+) -> OAuthApp:
+    """Facebook Login as an ``OAuthApp``: the dialog, the GET code exchange, comma scopes.
+
+    ``auth_type=rerequest`` asks again for permissions the person declined before
+    (developers.facebook.com/docs/facebook-login/guides/permissions/request-revoke).
+    """
+    return OAuthApp(
+        platform=platform,
+        display_name="Facebook" if platform == "facebook" else "Instagram (Facebook Login)",
+        authorize_url=rebased(f"{FACEBOOK_WWW}/{version}/dialog/oauth", api_base),
+        token_url=rebased(f"{GRAPH}/{version}/oauth/access_token", api_base),
+        scopes=scopes,
+        scope_separator=",",
+        pkce=None,
+        token_method="GET",
+        extra_authorize={"auth_type": "rerequest"},
+    )
+
+
+async def authorize(
+    session: LoginSession, app: OAuthApp, client_id: str, redirect_uri: str
+) -> tuple[str, str]:
+    """Send the person to ``app``'s consent page; the authorization code and the redirect URI.
+
+    Meta needs the exact registered ``redirect_uri`` (see ``facebook.DEFAULT_REDIRECT``), which
+    ``oauth.login``'s listener on a free port cannot give. So: an http loopback
+    address is listened on (its port and path as given); any other address is
+    where the browser ends up, and the person pastes that address back. A plain
+    Enter at the paste prompt takes what a loopback listener received.
+    """
+    state = flow.new_state()
+    url = flow.authorize_url(app, client_id, redirect_uri, state, None)
+    target = urlsplit(redirect_uri)
+    listen = target.scheme == "http" and target.hostname in ("127.0.0.1", "localhost", "::1")
+    with contextlib.ExitStack() as stack:
+        receiver = None
+        if listen:
+            receiver = stack.enter_context(LoopbackReceiver(target.path or "/", target.port))
+        opened = False
+        if session.open_browser:
+            session.say(
+                f"Opening your browser to log in to {app.name}. If it does not open, visit:"
+            )
+            session.say(url)
+            opened = bool(webbrowser.open(url))
+        else:
+            session.say(
+                f"Open this address in a browser, log in to {app.name} and allow crosspost:"
+            )
+            session.say(url)
+        if receiver is not None and opened:
+            params = await _wait(receiver, app)
+        else:
+            if receiver is None:
+                session.say(
+                    f"The browser then goes to {redirect_uri}?code=… and shows an error page "
+                    "(nothing listens there): copy that whole address from the address bar."
+                )
+            else:
+                session.say(
+                    f"The browser then goes to {redirect_uri}?code=…; on another machine it shows "
+                    "an error page: copy that whole address."
+                )
+            text = session.ask(
+                "Paste the address here (or press Enter if the page said to close it): "
+            )
+            if not text.strip() and receiver is not None and receiver.poll() is not None:
+                params = receiver.poll() or {}
+            else:
+                try:
+                    params = flow.parse_redirect(text)
+                except OAuthError as exc:
+                    raise OAuthError(app.platform, exc.message, error=exc.error) from None
+    code = flow.check_callback(params, state, platform=app.platform)
+    return code, redirect_uri
+
+
+async def _wait(receiver: LoopbackReceiver, app: OAuthApp) -> dict[str, str]:
+    """The loopback listener's answer, without blocking the event loop."""
+    deadline = time.monotonic() + LOGIN_TIMEOUT
+    while (answer := receiver.poll()) is None:
+        if time.monotonic() >= deadline:
+            raise OAuthError(
+                app.platform,
+                f"no answer from {app.name} reached {receiver.redirect_uri} within "
+                f"{LOGIN_TIMEOUT:g} s: run {app.login_command} again (with --no-browser to "
+                "paste the address instead)",
+                error="timeout",
+            )
+        await asyncio.sleep(POLL)
+    return answer
+
+
+async def facebook_user_token(
+    session: LoginSession, app: OAuthApp, app_id: str, app_secret: str, redirect_uri: str
+) -> TokenSet:
+    """Facebook Login to the end: the dialog, the code exchanged for a short-lived user
+    token, and that token exchanged for a long-lived one (about 60 days).
+
+    ``GET /oauth/access_token`` with ``grant_type=fb_exchange_token``
+    (developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+    Page tokens read with the long-lived token do not expire.
+    """
+    code, redirect = await authorize(session, app, app_id, redirect_uri)
+    short = await flow.exchange_code(session.client, app, app_id, app_secret, code, redirect, None)
+    return await flow.token_request(
+        session.client,
+        app,
+        {"grant_type": "fb_exchange_token", "fb_exchange_token": short.access_token},
+        client_id=app_id,
+        client_secret=app_secret,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Read-only Graph calls during a login: the client, the platform, its classifier."""
+
+    client: httpx.AsyncClient
+    platform: str
+    classify: Classifier
+
+    async def get(
+        self, url: str, token: str, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One GET with the token in the header; its JSON object.
+
+        A refusal is the classifier's error; a network fault a ``TransientError``.
+        """
+        try:
+            response = await self.client.get(url, params=params, headers=bearer(token))
+        except httpx.HTTPError as exc:
+            raise TransientError(
+                self.platform,
+                redact(f"could not reach {url} ({type(exc).__name__}): try again"),
+            ) from None
+        if response.status_code != 200:
+            raise self.classify(response)
+        body = json_body(response)
+        return body if isinstance(body, dict) else {}
+
+
+async def permissions(reader: Reader, base: str, token: str) -> tuple[set[str], set[str]]:
+    """``(granted, declined)`` permissions of a user token: ``GET /me/permissions``
+    (developers.facebook.com/docs/graph-api/reference/user/permissions/)."""
+    body = await reader.get(f"{base}/me/permissions", token)
+    granted: set[str] = set()
+    declined: set[str] = set()
+    for item in body.get("data") or []:
+        if isinstance(item, dict) and isinstance(item.get("permission"), str):
+            (granted if item.get("status") == "granted" else declined).add(item["permission"])
+    return granted, declined
+
+
+async def managed_pages(reader: Reader, base: str, token: str, fields: str) -> list[ManagedPage]:
+    """Every Page the person manages: ``GET /me/accounts`` with ``fields``, following the
+    ``after`` cursor (the ``next`` link carries the token, so it is not followed as is).
+
+    developers.facebook.com/docs/pages-api/getting-started
+    """
+    pages: list[ManagedPage] = []
+    params = {"fields": fields, "limit": "100"}
+    for _ in range(ACCOUNT_PAGES):
+        body = await reader.get(f"{base}/me/accounts", token, params)
+        for item in body.get("data") or []:
+            page = _page(item)
+            if page is not None:
+                pages.append(page)
+        paging = body.get("paging")
+        after = None
+        if isinstance(paging, dict) and paging.get("next"):
+            cursors = paging.get("cursors")
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+        if not isinstance(after, str) or not after:
+            break
+        params = {**params, "after": after}
+    return pages
+
+
+def _page(item: object) -> ManagedPage | None:
+    if not isinstance(item, dict):
+        return None
+    page_id, name, token = item.get("id"), item.get("name"), item.get("access_token")
+    if not isinstance(page_id, str) or not isinstance(token, str) or not token:
+        return None
+    redaction.register(token)
+    tasks = item.get("tasks")
+    linked = item.get("instagram_business_account")
+    ig_id = ig_name = None
+    if isinstance(linked, dict):
+        ig_id = str(linked["id"]) if linked.get("id") else None
+        ig_name = str(linked["username"]) if linked.get("username") else None
+    return ManagedPage(
+        id=page_id,
+        name=str(name or page_id),
+        token=token,
+        tasks=tuple(str(t) for t in tasks) if isinstance(tasks, list) else (),
+        instagram_id=ig_id,
+        instagram_username=ig_name,
+    )
+
+
+def choose_page(
+    session: LoginSession,
+    pages: list[ManagedPage],
+    wanted: str | None,
+    question: str,
+    label: Callable[[ManagedPage], str] | None = None,
+    matches: Callable[[ManagedPage, str], bool] | None = None,
+) -> ManagedPage | None:
+    """The Page to use: the one ``wanted`` names (None if it is not among ``pages``), the
+    only one, or the person's choice."""
+    if wanted:
+        test = matches or (lambda page, value: page.id == value)
+        return next((p for p in pages if test(p, wanted)), None)
+    if len(pages) == 1:
+        return pages[0]
+    index = session.choose(question, [(label or (lambda p: p.label))(p) for p in pages])
+    if not 0 <= index < len(pages):
+        return None
+    return pages[index]
+
+
+async def debug_token(
+    api: Api, base: str, token: str, app_id: str, app_secret: str
+) -> dict[str, Any]:
+    """What Meta knows of ``token``: ``GET /debug_token`` asked with the app's token
+    (``app_id|app_secret``, in the header), the inspected token as ``input_token``, as the
+    endpoint requires (developers.facebook.com/docs/graph-api/reference/debug_token)."""
+    app_token = redaction.register(f"{app_id}|{app_secret}")
+    response = await api.call(
+        "GET", f"{base}/debug_token", params={"input_token": token}, headers=bearer(app_token)
+    )
+    body = json_body(response)
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else {}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from crosspost.adapter import (
+    Account,
     Adapter,
     Fields,
+    Finding,
     Limits,
+    Login,
+    LoginSession,
     MediaChoice,
     Post,
     Published,
@@ -30,6 +34,17 @@ PHOTO_BYTES = 4_000_000
 #: A multi-photo post attaches up to 10 photos (Mixpost's limit; UNVERIFIED).
 MAX_PHOTOS = 10
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/gif")
+#: A video's title: Meta documents no limit for ``title`` on the Page videos edge
+#: (UNVERIFIED); 100 characters, as other publishers keep, shows whole everywhere.
+VIDEO_TITLE = 100
+#: Where the login's browser is sent back to, for Facebook and Instagram. Meta compares
+#: it with the app's "Valid OAuth Redirect URIs" exactly, port included (Strict Mode,
+#: developers.facebook.com/blog/post/2017/12/18/strict-uri-matching/), and enforces
+#: HTTPS; so a fixed https address on this machine is registered once, and the address
+#: the browser ends on is pasted back (nothing listens there). An http loopback
+#: address (``http://127.0.0.1:8765/callback``) is listened on instead
+#: (docs/platforms/facebook.md).
+DEFAULT_REDIRECT = "https://localhost:8765/callback"
 
 
 class FacebookSettings(PlatformSettings):
@@ -38,10 +53,18 @@ class FacebookSettings(PlatformSettings):
     page_id: str | None = None
     #: The Graph API version in every path; Meta retires versions about every two years.
     graph_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
-    #: The Meta app id: videos from local files go through the Resumable Upload
-    #: API, whose sessions are opened at ``/{app_id}/uploads`` (platform-apis.md §2.2).
-    #: Only needed for video posts.
+    #: The Meta app's id: ``crosspost auth login facebook`` logs in through it, and
+    #: ``video_upload = "app"`` opens upload sessions at ``/{app_id}/uploads``.
     app_id: str | None = Field(default=None, pattern=r"^\d+$")
+    #: How a video file is uploaded: "page", the Page videos edge's chunked upload
+    #: (``upload_phase`` start/transfer/finish) with the Page token alone, which does
+    #: not expire; or "app", the Resumable Upload API, which wants a user token
+    #: (about 60 days, not renewable) and app_id (docs/platforms/facebook.md).
+    video_upload: Literal["page", "app"] = "page"
+    #: The login's redirect URI, exactly as registered in the app's Facebook Login
+    #: settings (Valid OAuth Redirect URIs). An http loopback address is listened on;
+    #: any other one is pasted back from the browser's address bar.
+    redirect_uri: str = Field(default=DEFAULT_REDIRECT, pattern=r"^https?://[^\s#]+$")
 
 
 class FacebookAdapter(Adapter):
@@ -57,6 +80,7 @@ class FacebookAdapter(Adapter):
     credentials = ("page_token",)
     secrets = ("user_token", "app_secret")
     required_settings = ("page_id",)
+    console_url = "https://developers.facebook.com/apps/"
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """Photos when there are any (up to 10), else one video; text alone is fine too."""
@@ -85,6 +109,14 @@ class FacebookAdapter(Adapter):
                 choice.problems.append(f"{videos[0].name}: Facebook uploads MP4 videos only")
         return choice
 
+    def limits_for(self, media: Sequence[MediaFile]) -> Limits:
+        """A video post has a title (the announcement's); feed and photo posts have none."""
+        limits = self.effective_limits
+        if any(m.is_video for m in media) and limits.title is None:
+            title = self.settings.max_title or VIDEO_TITLE
+            limits = Limits(limits.body, title, limits.hashtags, limits.count_inline)
+        return limits
+
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Post to the Page's feed (text, link, photos) or its videos."""
         from crosspost_adapters._facebook_api import publish
@@ -96,3 +128,21 @@ class FacebookAdapter(Adapter):
         from crosspost_adapters._facebook_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
+
+    async def login(self, session: LoginSession) -> Login:
+        """Facebook Login, then the Page to post as (docs/platforms/facebook.md)."""
+        from crosspost_adapters._facebook_api import login
+
+        return await login(self, session)
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """The Page the Page token posts as."""
+        from crosspost_adapters._facebook_api import identity
+
+        return await identity(self, ctx)
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """The Page id, the token's permissions, and the user token's expiry."""
+        from crosspost_adapters._facebook_api import diagnose
+
+        return await diagnose(self, ctx, post)

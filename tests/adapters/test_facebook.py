@@ -9,6 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -212,49 +213,140 @@ def test_several_photos_are_uploaded_unpublished_then_attached_to_one_feed_post(
     assert "uploading photo 2 of 2" in progress.steps
 
 
-def test_video_goes_through_the_resumable_upload_then_videos(tmp_path: Path) -> None:
-    """A video: upload session, bytes with file_offset, then /videos with the handle and text."""
+def test_video_goes_up_in_chunks_with_the_page_token_alone_and_gets_its_title(
+    tmp_path: Path,
+) -> None:
+    """A video: start, transfers of Facebook's chunks, finish with title and text; only the
+    Page token (no user token, no app id) and nothing in any URL."""
     fake = FakeFacebook()
     clip = video(tmp_path)
-    post = text_post(media=(clip,), title=Part("Judul", 5, 255))
+    post = text_post(media=(clip,), title=Part("Jadwal Sosialisasi", 18, 100))
     progress = Recorder()
-    env = {
-        "CROSSPOST_FACEBOOK_PAGE_TOKEN": fake.page_token,
-        "CROSSPOST_FACEBOOK_USER_TOKEN": fake.user_token,
-    }
-    result = publish(fake, post, env=env, progress=progress)
-    [opened] = fake.calls(r"^POST /v25.0/\d+/uploads$")
-    assert dict(opened.url.params) == {
-        "file_name": "clip.mp4",
-        "file_length": str(clip.size),
-        "file_type": "video/mp4",
-    }
-    assert opened.headers["authorization"] == f"OAuth {fake.user_token}"
-    [sent] = fake.calls(UPLOAD)
-    assert sent.headers["file_offset"] == "0"
-    assert sent.headers["authorization"] == f"OAuth {fake.user_token}"
-    [create] = fake.calls(VIDEOS)
-    assert create.headers["authorization"] == f"Bearer {fake.page_token}"
-    params = form(create)
-    assert params["description"] == post.text
-    assert params["title"] == "Judul"
+    result = publish(fake, post, progress=progress, app_id=None)
+    calls = fake.calls(VIDEOS)
+    assert [_phase(c) for c in calls] == ["start", *["transfer"] * 4, "finish"]
+    assert all(c.url.host == "testserver" for c in calls)  # graph-video.facebook.com, rebased
+    assert all(c.headers["authorization"] == f"Bearer {fake.page_token}" for c in calls)
+    start, *transfers, finish = (_fields(c) for c in calls)
+    assert start["file_size"] == str(clip.size)
+    assert [t["start_offset"] for t in transfers] == ["0", "1000000", "2000000", "3000000"]
+    assert finish["title"] == "Jadwal Sosialisasi"
+    assert finish["description"] == post.text
     [posted] = fake.posts
     assert clip.path is not None
     assert posted["bytes"] == clip.path.read_bytes()
+    assert posted["title"] == "Jadwal Sosialisasi"
     assert result.remote_id == posted["video_id"]
     assert result.url == f"https://www.facebook.com/{fake.page_id}/videos/{posted['video_id']}"
     assert progress.started == [clip.size]
     assert progress.sent == clip.size
     assert "uploading video" in progress.steps
+    assert not fake.calls(UPLOAD) and not fake.calls(r"/uploads$")
     no_token_in_urls(fake)
 
 
-def test_video_upload_falls_back_to_the_page_token(tmp_path: Path) -> None:
-    """Without a user_token the upload uses the Page token (documented fallback)."""
+def _fields(request: httpx.Request) -> dict[str, str]:
+    fields, _files = multipart(request)
+    return {**form(request), **fields}
+
+
+def _phase(request: httpx.Request) -> str:
+    return _fields(request).get("upload_phase", "")
+
+
+def test_video_without_a_title_is_published_without_one(tmp_path: Path) -> None:
+    """No title in the post: the finish sends none and the fake records none."""
     fake = FakeFacebook()
-    publish(fake, text_post(media=(video(tmp_path, 4096),)))
-    assert fake.calls(UPLOAD)[0].headers["authorization"] == f"OAuth {fake.page_token}"
-    assert len(fake.posts) == 1
+    publish(fake, text_post(media=(video(tmp_path, 5000),)))
+    assert "title" not in _fields(fake.calls(VIDEOS)[-1])
+    assert fake.posts[0]["title"] is None
+
+
+def test_a_dropped_chunk_is_sent_again_and_the_video_goes_out_once(tmp_path: Path) -> None:
+    """The connection drops during a transfer (nothing kept): the chunk is sent again."""
+    fake = FakeFacebook()
+    fake.cut_upload_at = 500_000
+    clip = video(tmp_path, 2 * 1024 * 1024)
+    publish(fake, text_post(media=(clip,)))
+    offsets = [_fields(c)["start_offset"] for c in fake.calls(VIDEOS) if _phase(c) == "transfer"]
+    assert offsets == ["0", "0", "1000000", "2000000"]
+    [posted] = fake.posts
+    assert clip.path is not None and posted["bytes"] == clip.path.read_bytes()
+
+
+def test_a_chunk_whose_answer_was_lost_resumes_where_facebook_says(tmp_path: Path) -> None:
+    """A chunk landed but its answer was lost: the resend is refused with 1363037 and the
+    offsets Facebook wants, and the upload goes on from there."""
+    fake = FakeFacebook()
+    clip = video(tmp_path, 2 * 1024 * 1024)
+    transfers = 0
+
+    def lose_first_transfer_answer(request: httpx.Request) -> httpx.Response:
+        nonlocal transfers
+        response = fake(request)
+        if _phase(request) == "transfer":
+            transfers += 1
+            if transfers == 1:
+                raise httpx.ReadError("connection lost", request=request)
+        return response
+
+    async def go() -> Published:
+        transport = httpx.MockTransport(lose_first_transfer_answer)
+        async with httpx.AsyncClient(transport=transport) as client:
+            ctx = context(fake, client)
+            return await FacebookAdapter(ctx.settings).publish(text_post(media=(clip,)), ctx)
+
+    result = run(go())
+    offsets = [_fields(c)["start_offset"] for c in fake.calls(VIDEOS) if _phase(c) == "transfer"]
+    assert offsets == ["0", "0", "1000000", "2000000"]  # the resend refused, then as told
+    [posted] = fake.posts
+    assert clip.path is not None and posted["bytes"] == clip.path.read_bytes()
+    assert result.remote_id == posted["video_id"]
+
+
+def test_fake_refuses_a_chunk_it_does_not_expect_with_the_offsets_it_wants() -> None:
+    """The fake answers a wrong start_offset as Facebook does: 1363037 with error_data."""
+    fake = FakeFacebook(chunk_size=10)
+    auth = {"Authorization": f"Bearer {fake.page_token}"}
+    url = f"/v25.0/{fake.page_id}/videos"
+    with httpx.Client(transport=fake.transport(), base_url="http://testserver") as http:
+        started = http.post(url, data={"upload_phase": "start", "file_size": "25"}, headers=auth)
+        session = started.json()["upload_session_id"]
+        assert started.json()["start_offset"] == "0" and started.json()["end_offset"] == "10"
+        wrong = http.post(
+            url,
+            data={"upload_phase": "transfer", "upload_session_id": session, "start_offset": "10"},
+            files={"video_file_chunk": ("c", b"x" * 10)},
+            headers=auth,
+        )
+        early = http.post(
+            url, data={"upload_phase": "finish", "upload_session_id": session}, headers=auth
+        )
+    error = wrong.json()["error"]
+    assert wrong.status_code == 400 and error["error_subcode"] == 1363037
+    assert error["error_data"] == {"start_offset": "0", "end_offset": "10"}
+    assert early.status_code == 400 and not fake.posts
+
+
+def test_finish_dropped_after_facebook_acted_is_found_by_the_video_id(tmp_path: Path) -> None:
+    """The finish landed but its answer was lost: the video is found among the Page's
+    videos by the id the start gave, and published once."""
+    fake = FakeFacebook()
+    post = text_post(media=(video(tmp_path, 5000),))
+    finish = r"^POST /v[\d.]+/\d+/videos$"
+    journal = RecordingJournal()
+
+    def drop_finish(request: httpx.Request) -> httpx.Response:
+        response = fake(request)
+        if _phase(request) == "finish":
+            raise httpx.ReadError("connection lost", request=request)
+        return response
+
+    result = journaled(fake, post, journal, httpx.MockTransport(drop_finish))
+    [posted] = fake.posts
+    assert result.remote_id == posted["video_id"]
+    assert len([c for c in fake.calls(finish) if _phase(c) == "finish"]) == 1
+    assert fake.calls(r"^GET /v[\d.]+/\d+/videos$")
 
 
 def test_video_with_only_a_url_is_sent_as_file_url() -> None:
@@ -267,16 +359,139 @@ def test_video_with_only_a_url_is_sent_as_file_url() -> None:
     assert not fake.calls(UPLOAD)
 
 
-# -- broken uploads ------------------------------------------------------------
+# -- video_upload = "app": the Resumable Upload API with a user token ----------------------
+
+APP_ENV = {
+    "CROSSPOST_FACEBOOK_PAGE_TOKEN": "fb-page-token-0123456789",
+    "CROSSPOST_FACEBOOK_USER_TOKEN": "fb-user-token-0123456789",
+}
 
 
-def test_upload_cut_mid_file_resumes_from_facebooks_offset(tmp_path: Path) -> None:
+def app_publish(fake: FakeFacebook, post: Post, **kw: Any) -> Published:
+    """Publish with ``video_upload = "app"`` and both tokens."""
+    kw.setdefault("env", APP_ENV)
+    return publish(fake, post, video_upload="app", **kw)
+
+
+def test_app_upload_sends_the_session_id_exactly_as_facebook_returned_it(tmp_path: Path) -> None:
+    """The session id ``upload:<base64>=?sig=<mac>`` reaches Facebook intact: the base64
+    with its "=" padding in the path, the signature as the query string."""
+    fake = FakeFacebook()
+    clip = video(tmp_path)
+    post = text_post(media=(clip,), title=Part("Judul", 5, 100))
+    progress = Recorder()
+    result = app_publish(fake, post, progress=progress)
+    [opened] = fake.calls(r"^POST /v25.0/\d+/uploads$")
+    assert dict(opened.url.params) == {
+        "file_name": "clip.mp4",
+        "file_length": str(clip.size),
+        "file_type": "video/mp4",
+    }
+    assert opened.headers["authorization"] == f"OAuth {fake.user_token}"
+    [key] = fake.uploads
+    session = fake.session_id(key)
+    assert "?sig=" in session and key.endswith("=")
+    [sent] = fake.calls(UPLOAD)
+    assert sent.url.raw_path.decode() == f"/v25.0/{session}"
+    assert sent.url.params["sig"] == session.split("?sig=", 1)[1]
+    assert sent.headers["file_offset"] == "0"
+    assert sent.headers["authorization"] == f"OAuth {fake.user_token}"
+    [create] = fake.calls(VIDEOS)
+    assert create.headers["authorization"] == f"Bearer {fake.page_token}"
+    params = form(create)
+    assert params["description"] == post.text
+    assert params["title"] == "Judul"
+    [posted] = fake.posts
+    assert clip.path is not None
+    assert posted["bytes"] == clip.path.read_bytes()
+    assert result.remote_id == posted["video_id"]
+    assert progress.started == [clip.size] and progress.sent == clip.size
+    no_token_in_urls(fake)
+
+
+def test_fake_refuses_a_percent_encoded_session_id_as_meta_does() -> None:
+    """The old bug: the whole id quoted into the path loses the signature; the fake answers
+    Meta's "HMAC check failed", and a forged signature is refused too."""
+    fake = FakeFacebook()
+    auth = {"Authorization": f"OAuth {fake.user_token}"}
+    with httpx.Client(transport=fake.transport(), base_url="http://testserver") as http:
+        opened = http.post(
+            f"/v25.0/{fake.app_id}/uploads",
+            params={"file_name": "a.mp4", "file_length": "10", "file_type": "video/mp4"},
+            headers=auth,
+        )
+        session = opened.json()["id"]
+        mangled = http.get("/v25.0/" + quote(session, safe=":"), headers=auth)
+        forged = http.get(f"/v25.0/{session.split('?')[0]}?sig=AAAA", headers=auth)
+        intact = http.get(f"/v25.0/{session}", headers=auth)
+    assert mangled.status_code == 400
+    assert "HMAC check failed" in mangled.json()["error"]["message"]
+    assert mangled.json()["error"]["message"].endswith("mac=")
+    assert forged.status_code == 400 and "HMAC check failed" in forged.text
+    assert intact.status_code == 200 and intact.json()["file_offset"] == 0
+
+
+def test_app_upload_refuses_the_page_token_as_the_guide_wants_a_user_token(
+    tmp_path: Path,
+) -> None:
+    """The fake's upload session takes a user token only; crosspost sends the user token,
+    and without one says what to do before any request."""
+    fake = FakeFacebook()
+    with httpx.Client(transport=fake.transport(), base_url="http://testserver") as http:
+        refused = http.post(
+            f"/v25.0/{fake.app_id}/uploads",
+            params={"file_name": "a.mp4", "file_length": "10", "file_type": "video/mp4"},
+            headers={"Authorization": f"OAuth {fake.page_token}"},
+        )
+    assert refused.status_code == 403
+    with pytest.raises(CredentialsError, match="crosspost auth login facebook") as caught:
+        app_publish(
+            fake,
+            text_post(media=(video(tmp_path, 4096),)),
+            env={"CROSSPOST_FACEBOOK_PAGE_TOKEN": fake.page_token},
+        )
+    assert 'video_upload = "page"' in str(caught.value)
+    assert len(fake.requests) == 1  # only the probe above
+
+
+def test_app_upload_with_an_expired_user_token_stops_before_any_request(tmp_path: Path) -> None:
+    """A stored user token past its expiry: an AuthError naming the login command; no
+    request, since Facebook cannot renew it."""
+    fake = FakeFacebook()
+    file = tmp_path / "credentials.toml"
+    file.write_text(
+        f'[facebook]\npage_token = "{fake.page_token}"\nuser_token = "{fake.user_token}"\n'
+        f"expires_at = {(datetime.now(UTC) - timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        'account = "KPU Musi Rawas"\n'
+    )
+    file.chmod(0o600)
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            ctx = dataclasses.replace(
+                context(fake, client, env={}, video_upload="app"),
+                credentials=Credentials("facebook", environ={}, file=file),
+            )
+            return await FacebookAdapter(ctx.settings).publish(
+                text_post(media=(video(tmp_path, 4096),)), ctx
+            )
+
+    with pytest.raises(AuthError) as caught:
+        run(go())
+    message = str(caught.value)
+    assert "expired on" in message and "crosspost auth login facebook" in message
+    assert "the Page KPU Musi Rawas" in message
+    assert fake.user_token not in message
+    assert fake.requests == []
+
+
+def test_app_upload_cut_mid_file_resumes_from_facebooks_offset(tmp_path: Path) -> None:
     """A connection dropped mid-upload: the offset is asked and the rest sent; one video."""
     fake = FakeFacebook()
     fake.cut_upload_at = 1_000_000
     clip = video(tmp_path)
-    publish(fake, text_post(media=(clip,)))
-    offsets = [r.headers["file_offset"] for r in fake.calls(UPLOAD)]
+    app_publish(fake, text_post(media=(clip,)))
+    offsets = [r.headers["file_offset"] for r in fake.calls(UPLOAD) if r.method == "POST"]
     assert offsets[0] == "0"
     assert offsets[-1] == "1000000"
     assert fake.calls(r"^GET /v25.0/upload:")
@@ -286,30 +501,31 @@ def test_upload_cut_mid_file_resumes_from_facebooks_offset(tmp_path: Path) -> No
     assert len(fake.calls(VIDEOS)) == 1
 
 
-def test_upload_answer_lost_after_the_last_byte_still_gets_the_handle(tmp_path: Path) -> None:
+def test_app_upload_answer_lost_after_the_last_byte_still_gets_the_handle(
+    tmp_path: Path,
+) -> None:
     """The upload landed but its answer was lost: the offset says done and the handle follows."""
     fake = FakeFacebook()
     fake.fail(UPLOAD, drop=True, after=True)
     clip = video(tmp_path, 10_000)
-    publish(fake, text_post(media=(clip,)))
+    app_publish(fake, text_post(media=(clip,)))
     assert fake.calls(UPLOAD)[-1].headers["file_offset"] == str(clip.size)
     assert len(fake.posts) == 1
 
 
-def test_upload_5xx_is_retried(tmp_path: Path) -> None:
+def test_app_upload_5xx_is_retried(tmp_path: Path) -> None:
     """A 5xx on the (safe) upload step is retried and the video goes out once."""
     fake = FakeFacebook()
     fake.fail(UPLOAD, 500, json={"error": {"message": "x", "code": 2, "is_transient": True}})
-    publish(fake, text_post(media=(video(tmp_path, 5000),)))
+    app_publish(fake, text_post(media=(video(tmp_path, 5000),)))
     assert len(fake.posts) == 1
 
 
-def test_video_type_facebook_does_not_take_is_refused_readably(tmp_path: Path) -> None:
+def test_app_upload_type_facebook_does_not_take_is_refused_readably(tmp_path: Path) -> None:
     """A file_type outside the upload API's list is an InvalidContentError naming the types."""
     fake = FakeFacebook()
-    error = failure(fake, text_post(media=(video(tmp_path, 5000, "video/quicktime"),)))
-    assert isinstance(error, InvalidContentError)
-    assert "video/mp4" in str(error)
+    with pytest.raises(InvalidContentError, match="video/mp4"):
+        app_publish(fake, text_post(media=(video(tmp_path, 5000, "video/quicktime"),)))
     assert not fake.posts
 
 
@@ -324,11 +540,11 @@ def test_missing_page_id_is_a_config_error_before_any_request() -> None:
     assert fake.requests == []
 
 
-def test_video_without_app_id_is_a_config_error_before_any_request(tmp_path: Path) -> None:
-    """A video needs app_id: ConfigError naming [platforms.facebook] app_id, nothing sent."""
+def test_app_upload_without_app_id_is_a_config_error_before_any_request(tmp_path: Path) -> None:
+    """``video_upload = "app"`` needs app_id: a ConfigError naming it, nothing sent."""
     fake = FakeFacebook()
     with pytest.raises(ConfigError, match=r"\[platforms\.facebook\] app_id"):
-        publish(fake, text_post(media=(video(tmp_path, 5000),)), app_id=None)
+        app_publish(fake, text_post(media=(video(tmp_path, 5000),)), app_id=None)
     assert fake.requests == []
 
 
@@ -458,20 +674,37 @@ def test_lost_request_not_on_the_feed_stays_unknown(tmp_path: Path) -> None:
     assert fake.posts == []
 
 
-def test_dropped_connection_on_the_video_create_is_unknown(tmp_path: Path) -> None:
-    """A /videos whose connection dropped before Facebook acted is unknown, sent once."""
+def test_dropped_connection_on_the_video_finish_is_unknown(tmp_path: Path) -> None:
+    """A finish whose connection dropped before Facebook acted is unknown, sent once."""
     fake = FakeFacebook()
-    fake.fail(VIDEOS, drop=True)
-    error = failure(fake, text_post(media=(video(tmp_path, 5000),)))
-    assert isinstance(error, UnknownOutcomeError)
-    assert len(fake.calls(VIDEOS)) == 1
+    finishes = 0
+
+    def drop_finish(request: httpx.Request) -> httpx.Response:
+        nonlocal finishes
+        if _phase(request) == "finish":
+            finishes += 1
+            raise httpx.ReadError("connection lost", request=request)
+        return fake(request)
+
+    async def go() -> Published:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(drop_finish)) as client:
+            ctx = context(fake, client)
+            return await FacebookAdapter(ctx.settings).publish(
+                text_post(media=(video(tmp_path, 5000),)), ctx
+            )
+
+    with pytest.raises(UnknownOutcomeError):
+        run(go())
+    assert finishes == 1 and not fake.posts
 
 
-def test_lost_answer_to_a_landed_video_is_found_among_the_pages_videos(tmp_path: Path) -> None:
-    """The video landed but its answer was lost: found among the Page's videos, posted once."""
+def test_lost_answer_to_a_landed_app_video_is_found_among_the_pages_videos(
+    tmp_path: Path,
+) -> None:
+    """The /videos create landed but its answer was lost: found among the Page's videos."""
     fake = FakeFacebook()
     fake.fail(VIDEOS, drop=True, after=True)
-    result = publish(fake, text_post(media=(video(tmp_path, 5000),)))
+    result = app_publish(fake, text_post(media=(video(tmp_path, 5000),)))
     assert len(fake.calls(VIDEOS)) == 1
     [posted] = fake.posts
     assert result.remote_id == posted["video_id"]
@@ -577,7 +810,7 @@ def test_graph_error_messages_are_redacted() -> None:
 
 
 def test_loopback_server_publishes_a_video_and_a_text(tmp_path: Path) -> None:
-    """Over real HTTP: a broken resumable upload resumes, and a text post follows."""
+    """Over real HTTP: a chunked Page upload with a dropped chunk, then a text post."""
     fake = FakeFacebook()
     fake.cut_upload_at = 700_000
     clip = video(tmp_path, 2 * 1024 * 1024)
@@ -598,6 +831,25 @@ def test_loopback_server_publishes_a_video_and_a_text(tmp_path: Path) -> None:
     assert first.remote_id == fake.posts[0]["video_id"]
     assert second.remote_id == fake.posts[1]["id"]
     no_token_in_urls(fake)
+
+
+def test_loopback_server_keeps_the_upload_session_id_intact(tmp_path: Path) -> None:
+    """Over real HTTP, ``video_upload = "app"``: the signed session id reaches the fake
+    as Facebook gave it (a mangled one would be refused), and the video goes out."""
+    fake = FakeFacebook()
+    clip = video(tmp_path, 200_000)
+
+    async def go(origin: str) -> Published:
+        async with httpx.AsyncClient() as client:
+            ctx = context(fake, client, env=APP_ENV, api_base=origin, video_upload="app")
+            return await FacebookAdapter(ctx.settings).publish(text_post(media=(clip,)), ctx)
+
+    with serve(fake) as origin:
+        result = run(go(origin))
+    [key] = fake.uploads
+    [sent] = fake.calls(UPLOAD)
+    assert sent.url.raw_path.decode() == f"/v25.0/{fake.session_id(key)}"
+    assert result.remote_id == fake.posts[0]["video_id"]
 
 
 # -- the journal and reconcile -------------------------------------------------
@@ -636,11 +888,14 @@ def reconcile(
     return result
 
 
-def crashed(fake: FakeFacebook, post: Post, create: str, *, landed: bool) -> RecordingJournal:
-    """A run that dies at the create (after Facebook acted on it when ``landed``)."""
+def crashed(
+    fake: FakeFacebook, post: Post, create: str, *, landed: bool, nth: int = 1
+) -> RecordingJournal:
+    """A run that dies at the ``nth`` request matching ``create`` (after Facebook acted on
+    it when ``landed``)."""
     journal = RecordingJournal(lambda: len(fake.calls(create)))
     with pytest.raises(Crashed):
-        journaled(fake, post, journal, crash_at(fake.transport(), create, act=landed))
+        journaled(fake, post, journal, crash_at(fake.transport(), create, act=landed, nth=nth))
     return journal
 
 
@@ -661,17 +916,29 @@ def test_handles_are_recorded_before_the_create_and_hold_no_token(tmp_path: Path
     assert fake.page_token not in recorded and fake.user_token not in recorded
 
 
-def test_video_handles_name_the_kind_and_then_the_video_id(tmp_path: Path) -> None:
-    """A video records kind video and its description before /videos, its id after."""
+def test_video_handles_name_the_kind_and_the_video_id_before_the_finish(tmp_path: Path) -> None:
+    """A video records kind, description and the id the start gave before the finish, and
+    the video id once Facebook confirms."""
     fake = FakeFacebook()
     post = text_post(media=(video(tmp_path, 5000),))
-    journal = RecordingJournal(lambda: len(fake.calls(VIDEOS)))
+    journal = RecordingJournal(
+        lambda: len([c for c in fake.calls(VIDEOS) if _phase(c) == "finish"])
+    )
     result = journaled(fake, post, journal)
-    assert journal.events[:2] == [
-        ("remember", {"kind": "video", "message": post.text, "photo_ids": []}, 0),
+    assert journal.events == [
+        (
+            "remember",
+            {
+                "kind": "video",
+                "message": post.text,
+                "photo_ids": [],
+                "upload_video_id": result.remote_id,
+            },
+            0,
+        ),
         ("sending", {}, 0),
+        ("remember", {"video_id": result.remote_id}, 1),
     ]
-    assert journal.events[2:] == [("remember", {"video_id": result.remote_id}, 1)]
 
 
 def test_reconcile_finds_a_feed_post_that_landed_unheard() -> None:
@@ -703,14 +970,28 @@ def test_reconcile_finds_a_photo_post_with_its_photo_ids(tmp_path: Path) -> None
 
 
 def test_reconcile_finds_a_video_that_landed_unheard(tmp_path: Path) -> None:
-    """The run died after /videos acted: the next run finds it among the Page's videos."""
+    """The run died after the finish acted: the next run finds it among the Page's videos."""
     fake = FakeFacebook()
     post = text_post(media=(video(tmp_path, 5000),))
-    journal = crashed(fake, post, VIDEOS, landed=True)
+    journal = crashed(fake, post, VIDEOS, landed=True, nth=3)  # start, transfer, finish
     [posted] = fake.posts
+    assert journal.handles()["upload_video_id"] == posted["video_id"]
     result = reconcile(fake, post, journal.sent())
     assert result is not None and result.remote_id == posted["video_id"]
     assert result.url == f"https://www.facebook.com/{fake.page_id}/videos/{posted['video_id']}"
+
+
+def test_reconcile_finds_a_video_by_its_id_even_if_facebook_changed_its_text(
+    tmp_path: Path,
+) -> None:
+    """The video is matched by the id the upload's start gave, not only by its text."""
+    fake = FakeFacebook()
+    post = text_post(media=(video(tmp_path, 5000),))
+    journal = crashed(fake, post, VIDEOS, landed=True, nth=3)
+    [posted] = fake.posts
+    posted["description"] = post.text + " (edited)"
+    result = reconcile(fake, post, journal.sent())
+    assert result is not None and result.remote_id == posted["video_id"]
 
 
 def test_reconcile_long_after_a_create_that_never_landed_says_absent() -> None:
@@ -822,3 +1103,38 @@ def test_fake_feed_read_is_strict_and_pages() -> None:
     assert [p["message"] for p in rest["data"]] == ["post 2", "post 1"]
     assert "next" not in rest["paging"]
     assert len(read(limit="500").json()["data"]) == 5
+
+
+# -- rendering: a video's title ----------------------------------------------------
+
+
+def _announce(tmp_path: Path, title: str, media: str) -> Post:
+    (tmp_path / "media").mkdir()
+    name = Path(media).name
+    (tmp_path / "media" / name).write_bytes((EXAMPLE / "media" / name).read_bytes())
+    file = tmp_path / "announcement.toml"
+    file.write_text(
+        f'title = "{title}"\nbody = "Halo #TemanPemilih"\ntargets = ["facebook"]\n'
+        f'[[media]]\npath = "{media}"\n',
+        encoding="utf-8",
+    )
+    return plan_file(file, only=["facebook"]).posts[0]
+
+
+def test_a_video_post_carries_the_announcements_title(tmp_path: Path) -> None:
+    """Rendering a video post gives it the announcement's title (photo posts have none)."""
+    post = _announce(tmp_path, "Penguatan Peran Kehumasan", "media/humas.mp4")
+    assert post.title is not None and post.title.text == "Penguatan Peran Kehumasan"
+    assert post.title.limit == 100
+
+
+def test_a_long_video_title_is_shortened_to_fit(tmp_path: Path) -> None:
+    """A title over 100 characters is shortened with a warning, never sent too long."""
+    post = _announce(tmp_path, "Sosialisasi " * 12, "media/humas.mp4")
+    assert post.title is not None and len(post.title.text) <= 100
+    assert any("title" in w for w in post.warnings)
+
+
+def test_a_photo_post_has_no_title(tmp_path: Path) -> None:
+    """Feed and photo posts have no title field on Facebook."""
+    assert _announce(tmp_path, "Judul", "media/humas.jpg").title is None
