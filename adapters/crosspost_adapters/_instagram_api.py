@@ -26,19 +26,39 @@ The flow (platform-apis.md §3.2; IG User Media and media_publish references):
 
 Host: graph.facebook.com (Facebook Login) or graph.instagram.com (Instagram
 Login), from the ``login`` setting. The token travels in the ``Authorization``
-header, never in a URL.
+header, never in a URL (only the token endpoints of Instagram Login take it as a
+parameter, as they document).
+
+Logging in (``login``, docs/platforms/instagram.md), two ways:
+
+* Facebook Login (``login = "facebook"``): the Facebook Login dialog with the
+  Instagram permissions, a long-lived user token, the Pages the person manages and
+  each one's linked ``instagram_business_account``; the Page token (which does not
+  expire) is the access token, the linked account's id is ``ig_user_id``.
+* Instagram Login (``login = "instagram"``): instagram.com's authorization window,
+  the code exchanged at api.instagram.com for a 1-hour token, that exchanged for a
+  60-day token (``ig_exchange_token``), and ``/me`` for the account's id and name.
+
+Renewal (``renew``): an Instagram Login token is refreshed (``ig_refresh_token``)
+once it is ``renew_after_days`` old, or sooner when it would expire within the
+run; Instagram refreshes only tokens at least 24 hours old and not expired
+(developers.facebook.com/docs/instagram-platform/reference/refresh_access_token).
+The new token is saved before anything uses it. An expired one cannot be renewed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from crosspost.adapter import Post, Published, Sent
+from crosspost import redaction
+from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
 from crosspost.api import Classifier, PublishContext, file_chunks, file_size, json_body
 from crosspost.errors import (
+    AuthError,
     ConfigError,
     InvalidContentError,
     PlatformError,
@@ -47,16 +67,28 @@ from crosspost.errors import (
     UnknownOutcomeError,
 )
 from crosspost.media import MediaFile
+from crosspost.oauth import OAuthApp, OAuthError, TokenSet, token_request
 from crosspost.redaction import redact
 from crosspost_adapters._graph import (
     GRAPH,
     GRAPH_INSTAGRAM,
     GraphError,
+    ManagedPage,
+    Reader,
     Specific,
+    app_credentials,
+    authorize,
     bearer,
+    choose_page,
     classifier,
+    debug_token,
+    facebook_app,
+    facebook_user_token,
     graph_url,
+    managed_pages,
     oauth,
+    permissions,
+    rebased,
 )
 
 if TYPE_CHECKING:
@@ -161,7 +193,8 @@ def make_classifier(media_url: str | None = None) -> Classifier:
     return classifier(
         PLATFORM,
         "Instagram",
-        "get a new access token and set CROSSPOST_INSTAGRAM_ACCESS_TOKEN",
+        "run crosspost auth login instagram (or set CROSSPOST_INSTAGRAM_ACCESS_TOKEN to a new "
+        "access token)",
         _specific(media_url),
     )
 
@@ -413,15 +446,20 @@ def _id(response: httpx.Response) -> str:
 
 
 def _settings(ctx: PublishContext) -> InstagramSettings:
-    from crosspost_adapters.instagram import InstagramSettings
-
-    settings = ctx.settings
-    assert isinstance(settings, InstagramSettings)
+    settings = _as_settings(ctx.settings)
     if not settings.ig_user_id:
         raise ConfigError(
-            "[platforms.instagram] ig_user_id is not set in the config: add the id of the "
-            "Instagram professional account to post to"
+            "[platforms.instagram] ig_user_id is not set in the config: run crosspost auth "
+            "login instagram (it fills it in), or add the id of the Instagram professional "
+            "account to post to"
         )
+    return settings
+
+
+def _as_settings(settings: object) -> InstagramSettings:
+    from crosspost_adapters.instagram import InstagramSettings
+
+    assert isinstance(settings, InstagramSettings)
     return settings
 
 
@@ -535,3 +573,581 @@ async def _reel(flow: _Flow, post: Post, media: MediaFile) -> str:
     flow.step("waiting for Instagram to process the video")
     await flow.wait(container, media.name)
     return container
+
+
+# -- the account: login, renewal, identity, diagnose (docs/platforms/instagram.md) -------
+
+#: Facebook Login for Instagram publishing (IG Container reference, "Requirements":
+#: instagram_basic, instagram_content_publish, pages_read_engagement; pages_show_list
+#: lists the Pages whose linked account is used).
+FACEBOOK_SCOPES = (
+    "instagram_basic",
+    "instagram_content_publish",
+    "pages_show_list",
+    "pages_read_engagement",
+)
+#: Instagram Login for publishing (Business Login for Instagram; the scope names
+#: since January 2025).
+INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
+#: The permission without which nothing can be published, by login.
+PUBLISH_PERMISSION = {
+    "facebook": "instagram_content_publish",
+    "instagram": "instagram_business_content_publish",
+}
+#: Instagram Login's hosts: the authorization window and the code exchange
+#: (developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
+#: business-login).
+INSTAGRAM_WWW = "https://www.instagram.com"
+INSTAGRAM_API = "https://api.instagram.com"
+#: A long-lived Instagram token lasts 60 days; it can be refreshed once at least 24
+#: hours old and not expired (refresh_access_token reference).
+LONG_LIVED = timedelta(days=60)
+MIN_REFRESH_AGE = timedelta(hours=24)
+#: A token that cannot renew itself and runs out within this long is warned about.
+EXPIRY_WARNING = timedelta(days=7)
+
+#: Refusals while logging in say to log in again.
+_login_classify = classifier(PLATFORM, "Instagram", "run crosspost auth login instagram again")
+LoginWay = Literal["facebook", "instagram"]
+
+
+async def login(adapter: InstagramAdapter, session: LoginSession) -> Login:
+    """Log in with Facebook Login or Instagram Login (``--login`` or the ``login`` setting)."""
+    settings = _as_settings(session.settings)
+    way = session.options.get("login") or settings.login
+    if way == "instagram":
+        return await _instagram_login(session, settings)
+    if way == "facebook":
+        return await _facebook_login(session, settings)
+    raise ConfigError(f'instagram: --login must be "facebook" or "instagram", not {way!r}')
+
+
+async def _facebook_login(session: LoginSession, settings: InstagramSettings) -> Login:
+    """Facebook Login → long-lived user token → a Page with a linked Instagram account.
+
+    The linked account is asked of each Page (``GET /{page-id}?fields=
+    instagram_business_account{id,username}``, the IG User reference's way to find
+    it); the Page token, which does not expire, then publishes.
+    """
+    app_id, app_secret = app_credentials(
+        session.credentials, PLATFORM, settings.app_id, "your Meta app"
+    )
+    app = facebook_app(PLATFORM, settings.graph_version, FACEBOOK_SCOPES, settings.api_base)
+    user = await facebook_user_token(session, app, app_id, app_secret, settings.redirect_uri)
+    base = rebased(graph_url(GRAPH, settings.graph_version), settings.api_base)
+    reader = Reader(session.client, PLATFORM, _login_classify)
+    granted, _declined = await permissions(reader, base, user.access_token)
+    _require(FACEBOOK_SCOPES, granted)
+    pages = await managed_pages(reader, base, user.access_token, "id,name,access_token,tasks")
+    linked: list[ManagedPage] = []
+    for page in pages:
+        body = await reader.get(
+            f"{base}/{page.id}",
+            user.access_token,
+            {"fields": "instagram_business_account{id,username}"},
+        )
+        account = body.get("instagram_business_account")
+        if isinstance(account, dict) and account.get("id"):
+            linked.append(
+                ManagedPage(
+                    page.id,
+                    page.name,
+                    page.token,
+                    page.tasks,
+                    str(account["id"]),
+                    str(account.get("username") or "") or None,
+                )
+            )
+    if not linked:
+        raise OAuthError(
+            PLATFORM,
+            "none of the Pages this Facebook account manages has an Instagram professional "
+            "account linked (or the Page was not ticked in the login dialog): link the "
+            "account in the Page's settings, or use crosspost auth login instagram --login "
+            "instagram",
+            error="no_account",
+        )
+    chosen = choose_page(
+        session,
+        linked,
+        settings.ig_user_id,
+        "Which Instagram account should crosspost post to?",
+        label=lambda p: f"@{p.instagram_username or p.instagram_id} (through the Page {p.name})",
+        matches=lambda p, wanted: p.instagram_id == wanted,
+    )
+    if chosen is None:
+        offered = ", ".join(f"{p.instagram_id} (@{p.instagram_username})" for p in linked)
+        raise OAuthError(
+            PLATFORM,
+            f"ig_user_id {settings.ig_user_id} in [platforms.instagram] is not linked to a Page "
+            f"this account manages; these are: {offered}. Remove ig_user_id from the config "
+            "to choose",
+            error="wrong_account",
+        )
+    assert chosen.instagram_id is not None
+    name = chosen.instagram_username or chosen.instagram_id
+    session.say(f"Instagram: crosspost posts as @{name} through the Page {chosen.label}.")
+    return Login(
+        account=Account(name, chosen.instagram_id, _profile(chosen.instagram_username)),
+        secrets={"access_token": chosen.token},
+        scopes=tuple(sorted(granted)),
+        settings={"ig_user_id": chosen.instagram_id, "login": "facebook"},
+    )
+
+
+def _require(scopes: tuple[str, ...], granted: set[str] | tuple[str, ...]) -> None:
+    missing = [p for p in scopes if p not in granted]
+    if missing:
+        raise OAuthError(
+            PLATFORM,
+            f"Instagram did not grant {', '.join(missing)} (unticked in the login dialog, or "
+            "not available to this app): run crosspost auth login instagram again and allow "
+            "every permission crosspost asks for",
+            error="declined",
+        )
+
+
+def _profile(username: str | None) -> str | None:
+    return f"https://www.instagram.com/{username}" if username else None
+
+
+def _instagram_app(settings: InstagramSettings) -> OAuthApp:
+    return OAuthApp(
+        platform=PLATFORM,
+        display_name="Instagram",
+        authorize_url=rebased(f"{INSTAGRAM_WWW}/oauth/authorize", settings.api_base),
+        token_url=rebased(f"{INSTAGRAM_API}/oauth/access_token", settings.api_base),
+        scopes=INSTAGRAM_SCOPES,
+        scope_separator=",",
+        pkce=None,
+    )
+
+
+async def _instagram_login(session: LoginSession, settings: InstagramSettings) -> Login:
+    """Instagram Login → a 1-hour token → a 60-day token → the account's id and name."""
+    app_id, app_secret = app_credentials(
+        session.credentials, PLATFORM, settings.app_id, "your app's Instagram login"
+    )
+    app = _instagram_app(settings)
+    code, redirect = await authorize(session, app, app_id, settings.redirect_uri)
+    short, granted = await _exchange_code(session.client, app, app_id, app_secret, code, redirect)
+    if granted:
+        _require(INSTAGRAM_SCOPES, granted)
+    token = await _ig_token(
+        session.client,
+        settings,
+        "access_token",
+        {"grant_type": "ig_exchange_token", "client_secret": app_secret, "access_token": short},
+    )
+    reader = Reader(session.client, PLATFORM, _login_classify)
+    me = await reader.get(
+        _ig_url(settings, "me"), token.access_token, {"fields": "user_id,username"}
+    )
+    user_id = str(me.get("user_id") or me.get("id") or "")
+    if not user_id:
+        raise OAuthError(PLATFORM, "Instagram answered /me without the account's id")
+    username = str(me.get("username") or "") or None
+    session.say(f"Instagram: crosspost posts as @{username or user_id}.")
+    return Login(
+        account=Account(username or user_id, user_id, _profile(username)),
+        secrets={"access_token": token.access_token},
+        expires_at=token.expires_at,
+        scopes=tuple(granted) or INSTAGRAM_SCOPES,
+        settings={"ig_user_id": user_id, "login": "instagram"},
+    )
+
+
+def _ig_url(settings: InstagramSettings, *path: str) -> str:
+    return rebased(graph_url(GRAPH_INSTAGRAM, settings.graph_version, *path), settings.api_base)
+
+
+async def _exchange_code(
+    client: httpx.AsyncClient,
+    app: OAuthApp,
+    app_id: str,
+    app_secret: str,
+    code: str,
+    redirect_uri: str,
+) -> tuple[str, tuple[str, ...]]:
+    """The code for a 1-hour token: ``POST https://api.instagram.com/oauth/access_token``.
+
+    The answer is ``{"data": [{"access_token", "user_id", "permissions"}]}`` in the
+    Business Login guide and a flat object in the endpoint's reference; both are
+    read. Refusals come as ``{"error_type", "code", "error_message"}``.
+    Returns the token and the permissions granted (empty when not said).
+    """
+    redaction.register(code)
+    fields = {
+        "client_id": app_id,
+        "client_secret": app_secret,
+        "grant_type": "authorization_code",
+        "redirect_uri": redirect_uri,
+        "code": code,
+    }
+    try:
+        response = await client.post(
+            app.token_url, data=fields, headers={"Accept": "application/json"}
+        )
+    except httpx.HTTPError as exc:
+        raise TransientError(
+            PLATFORM,
+            f"could not reach Instagram's token endpoint ({type(exc).__name__}): try again",
+        ) from None
+    payload = json_body(response)
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list) and payload["data"]:
+        payload = payload["data"][0]
+    if response.status_code >= 500:
+        raise TransientError(
+            PLATFORM,
+            f"Instagram's token endpoint had a temporary problem (HTTP {response.status_code})",
+            status=response.status_code,
+        )
+    token = payload.get("access_token") if isinstance(payload, dict) else None
+    if response.status_code != 200 or not isinstance(token, str) or not token:
+        raise OAuthError(
+            PLATFORM,
+            f"Instagram refused the authorization code ({_refusal_words(payload, response)}); "
+            "codes are single-use and short-lived: run crosspost auth login instagram again",
+            status=response.status_code,
+            error="invalid_code",
+        )
+    redaction.register(token)
+    raw = payload.get("permissions") if isinstance(payload, dict) else None
+    if isinstance(raw, str):
+        granted = tuple(p for p in raw.replace(" ", ",").split(",") if p)
+    elif isinstance(raw, list):
+        granted = tuple(str(p) for p in raw)
+    else:
+        granted = ()
+    return token, granted
+
+
+def _refusal_words(payload: object, response: httpx.Response) -> str:
+    """Instagram Login's error object (or Graph's) in words."""
+    if isinstance(payload, dict):
+        if isinstance(payload.get("error_message"), str):
+            kind = payload.get("error_type") or "error"
+            return redact(f"{payload['error_message']}; {kind}, code {payload.get('code')}")
+        error = payload.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return redact(f"{error['message']}; code {error.get('code')}")
+    return f"HTTP {response.status_code}"
+
+
+async def _ig_token(
+    client: httpx.AsyncClient, settings: InstagramSettings, path: str, fields: dict[str, str]
+) -> TokenSet:
+    """A 60-day token from graph.instagram.com: ``/access_token`` (``ig_exchange_token``)
+    or ``/refresh_access_token`` (``ig_refresh_token``). Both are GETs whose
+    parameters carry the token, as Meta documents them (access_token and
+    refresh_access_token references); every value is registered for redaction."""
+    for value in fields.values():
+        redaction.register(value)
+    app = OAuthApp(
+        platform=PLATFORM,
+        display_name="Instagram",
+        authorize_url="",
+        token_url=rebased(f"{GRAPH_INSTAGRAM}/{path}", settings.api_base),
+        token_method="GET",
+        pkce=None,
+    )
+    return await token_request(client, app, fields, client_id=None, client_secret=None)
+
+
+async def renew(adapter: InstagramAdapter, ctx: PublishContext, horizon: float) -> None:
+    """Refresh an Instagram Login token that is ``renew_after_days`` old or expires within
+    ``horizon`` seconds; save it before anything uses it.
+
+    Nothing to do for Facebook Login (the Page token does not expire) nor for a token
+    from the environment (it cannot be saved). An expired token cannot be renewed:
+    ``AuthError`` with the login command. A refused or failed refresh of a token that
+    still lasts beyond the run is left for the next run.
+    """
+    settings = _as_settings(ctx.settings)
+    creds = ctx.credentials
+    if settings.login != "instagram" or creds.from_environment("access_token"):
+        return
+    token = creds.get("access_token")
+    if token is None:
+        return
+    now = datetime.now(UTC)
+    expires = creds.expires_at("access_token")
+    account = _account(ctx, settings)
+    if expires is not None and expires <= now:
+        raise AuthError(
+            PLATFORM,
+            f"the Instagram access token of {account} expired on {expires:%Y-%m-%d}; Instagram "
+            "renews only tokens that have not expired: run crosspost auth login instagram",
+        )
+    obtained = _when(creds.meta("obtained_at"))
+    if obtained is None and expires is not None:
+        obtained = expires - LONG_LIVED
+    age = now - obtained if obtained is not None else None
+    soon = expires is not None and expires <= now + timedelta(seconds=horizon)
+    old = age is None or age >= timedelta(days=settings.renew_after_days)
+    if not (soon or old) or (age is not None and age < MIN_REFRESH_AGE):
+        return
+    ctx.progress.step(ctx.platform, "renewing the access token")
+    try:
+        renewed = await _ig_token(
+            ctx.client,
+            settings,
+            "refresh_access_token",
+            {"grant_type": "ig_refresh_token", "access_token": token},
+        )
+    except PlatformError as exc:
+        if not soon:
+            return  # the token still lasts beyond this run; the next run tries again
+        raise AuthError(
+            PLATFORM,
+            f"the Instagram access token of {account} could not be renewed ({exc.message}) and "
+            f"expires on {expires:%Y-%m-%d %H:%M} UTC: run crosspost auth login instagram",
+        ) from None
+    # Saved before it is used: the publish reads it from the credentials.
+    creds.save(
+        access_token=renewed.access_token,
+        expires_at=renewed.expires_at or now + LONG_LIVED,
+        obtained_at=now,
+    )
+
+
+def _when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def _account(ctx: PublishContext, settings: InstagramSettings) -> str:
+    name = ctx.credentials.meta("account")
+    if isinstance(name, str) and name:
+        return f"@{name}"
+    return f"account {settings.ig_user_id}" if settings.ig_user_id else "the account"
+
+
+async def identity(adapter: InstagramAdapter, ctx: PublishContext) -> Account:
+    """The account the token posts as: ``GET /{ig-user-id}?fields=id,username`` (Facebook
+    Login), or ``GET /me?fields=user_id,username`` (Instagram Login)."""
+    settings = _as_settings(ctx.settings)
+    token = ctx.credentials.require("access_token")
+    api = ctx.api(classify)
+    if settings.login == "instagram":
+        response = await api.call(
+            "GET",
+            graph_url(GRAPH_INSTAGRAM, settings.graph_version, "me"),
+            params={"fields": "user_id,username"},
+            headers=bearer(token),
+        )
+        key = "user_id"
+    else:
+        settings = _settings(ctx)
+        assert settings.ig_user_id is not None
+        response = await api.call(
+            "GET",
+            graph_url(GRAPH, settings.graph_version, settings.ig_user_id),
+            params={"fields": "id,username"},
+            headers=bearer(token),
+        )
+        key = "id"
+    body = json_body(response)
+    found = body.get(key) if isinstance(body, dict) else None
+    if not found:
+        raise TransientError(PLATFORM, "Instagram answered without the account's id")
+    username = str(body.get("username") or "") or None if isinstance(body, dict) else None
+    return Account(username or str(found), str(found), _profile(username))
+
+
+async def diagnose(
+    adapter: InstagramAdapter, ctx: PublishContext, post: Post | None
+) -> list[Finding]:
+    """Read-only checks: the account is ``ig_user_id``, what the token may do, when it
+    runs out, and that Instagram can fetch the post's media."""
+    settings = _as_settings(ctx.settings)
+    if ctx.credentials.get("access_token") is None:
+        return [Finding("fail", ctx.credentials.missing_message(["access_token"]))]
+    findings: list[Finding] = []
+    if settings.login == "facebook" and not settings.ig_user_id:
+        findings.append(
+            Finding(
+                "fail",
+                "ig_user_id is not set in [platforms.instagram]: run crosspost auth login "
+                "instagram, or set it",
+            )
+        )
+    else:
+        try:
+            account = await identity(adapter, ctx)
+        except PlatformError as exc:
+            return [Finding("fail", f"the access token was refused: {exc.message}")]
+        findings.append(_same_account(account, settings))
+    findings.append(await _permissions(ctx, settings))
+    findings += _expiry(ctx, settings)
+    if post is not None:
+        findings += await media_reachable(ctx, post)
+    return findings
+
+
+def _same_account(account: Account, settings: InstagramSettings) -> Finding:
+    if not settings.ig_user_id:
+        return Finding(
+            "fail",
+            f"ig_user_id is not set in [platforms.instagram]; the token posts as "
+            f'@{account.name} (ig_user_id = "{account.id}"): run crosspost auth login '
+            "instagram, or set it",
+        )
+    if account.id != settings.ig_user_id:
+        return Finding(
+            "fail",
+            f"the token posts as @{account.name} ({account.id}), but ig_user_id in "
+            f"[platforms.instagram] is {settings.ig_user_id}: run crosspost auth login instagram",
+        )
+    return Finding("ok", f"the token posts as @{account.name} ({account.id})")
+
+
+async def _permissions(ctx: PublishContext, settings: InstagramSettings) -> Finding:
+    """What the token may do: ``debug_token`` (Facebook Login, with the app's credentials),
+    or the permissions stored when logging in (Instagram Login)."""
+    needed = PUBLISH_PERMISSION[settings.login]
+    if settings.login == "instagram":
+        stored = ctx.credentials.meta("scopes")
+        if not isinstance(stored, list):
+            return Finding(
+                "warn",
+                "the token's permissions are not known (it was not stored by crosspost auth "
+                "login instagram); publishing needs " + needed,
+            )
+        if needed not in stored:
+            return Finding(
+                "fail",
+                f"the token was not granted {needed}, which publishing needs: run crosspost "
+                "auth login instagram and allow it",
+            )
+        return Finding("ok", f"the token may publish ({needed})")
+    secret = ctx.credentials.get("app_secret")
+    token = ctx.credentials.get("access_token")
+    assert token is not None
+    if not settings.app_id or not secret:
+        return Finding(
+            "warn",
+            "the token's permissions were not checked: doctor asks Facebook (debug_token) "
+            "with the app's credentials; set app_id in [platforms.instagram] and "
+            "CROSSPOST_INSTAGRAM_APP_SECRET (or app_secret in the credentials file)",
+        )
+    try:
+        data = await debug_token(
+            ctx.api(classify),
+            graph_url(GRAPH, settings.graph_version),
+            token,
+            settings.app_id,
+            secret,
+        )
+    except PlatformError as exc:
+        return Finding("warn", f"the token's permissions could not be read: {exc.message}")
+    if data.get("is_valid") is False:
+        return Finding(
+            "fail",
+            "Facebook says the token is no longer valid (password changed, role on the Page "
+            "removed, or the app removed): run crosspost auth login instagram",
+        )
+    scopes = {str(s) for s in data.get("scopes") or []}
+    missing = [p for p in ("instagram_basic", needed) if p not in scopes]
+    if missing:
+        return Finding(
+            "fail",
+            f"the token lacks {', '.join(missing)}, which publishing needs: run crosspost auth "
+            "login instagram and allow every permission crosspost asks for",
+        )
+    return Finding("ok", f"the token may publish (instagram_basic, {needed})")
+
+
+def _expiry(ctx: PublishContext, settings: InstagramSettings) -> list[Finding]:
+    """When an Instagram Login token runs out, and whether crosspost renews it."""
+    if settings.login != "instagram":
+        return []
+    expires = ctx.credentials.expires_at("access_token")
+    now = datetime.now(UTC)
+    if ctx.credentials.from_environment("access_token"):
+        return [
+            Finding(
+                "warn",
+                "the access token comes from CROSSPOST_INSTAGRAM_ACCESS_TOKEN: crosspost cannot "
+                "renew it, and it stops working 60 days after it was issued; run crosspost auth "
+                "login instagram to let crosspost keep it renewed",
+            )
+        ]
+    if expires is None:
+        return [Finding("warn", "the access token's expiry is not known; it lasts 60 days")]
+    if expires <= now:
+        return [
+            Finding(
+                "fail",
+                f"the access token expired on {expires:%Y-%m-%d}; Instagram cannot renew an "
+                "expired token: run crosspost auth login instagram",
+            )
+        ]
+    return [
+        Finding(
+            "ok",
+            f"the access token lasts until {expires:%Y-%m-%d}; crosspost renews it before "
+            f"publishing once it is {settings.renew_after_days} days old",
+        )
+    ]
+
+
+#: What Instagram takes from a media URL, by kind (IG User Media reference: JPEG images).
+_CONTENT_TYPES = {"image": ("image/jpeg",), "video": ("video/",)}
+MEDIA_TIMEOUT = 20.0
+
+
+async def media_reachable(ctx: PublishContext, post: Post) -> list[Finding]:
+    """Whether each media URL answers 200 with an image or video type, as Instagram's own
+    fetch will need ("We cURL media used in publishing attempts", content-publishing
+    guide): ``HEAD``, or ``GET`` where ``HEAD`` is not allowed. Not rebased: these are
+    the organisation's own URLs."""
+    findings = []
+    for media in post.media:
+        if not media.url:
+            continue
+        findings.append(await _reachable(ctx.client, media))
+    return findings
+
+
+async def _reachable(client: httpx.AsyncClient, media: MediaFile) -> Finding:
+    assert media.url is not None
+    try:
+        response = await client.head(media.url, follow_redirects=True, timeout=MEDIA_TIMEOUT)
+        if response.status_code in (405, 501):
+            async with client.stream(
+                "GET", media.url, follow_redirects=True, timeout=MEDIA_TIMEOUT
+            ) as streamed:
+                response = streamed
+    except httpx.HTTPError as exc:
+        return Finding(
+            "fail",
+            redact(
+                f"{media.name}: Instagram could not fetch {media.url} ({type(exc).__name__}): "
+                "make it publicly reachable"
+            ),
+        )
+    if response.status_code != 200:
+        return Finding(
+            "fail",
+            redact(
+                f"{media.name}: {media.url} answers HTTP {response.status_code}; Instagram "
+                "fetches the media from there when publishing: make it publicly reachable"
+            ),
+        )
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    wanted = _CONTENT_TYPES["image" if media.is_image else "video"]
+    if not ctype:
+        return Finding(
+            "warn", redact(f"{media.name}: {media.url} is reachable but names no content type")
+        )
+    if not ctype.startswith(wanted):
+        return Finding(
+            "fail",
+            redact(
+                f"{media.name}: {media.url} is served as {ctype}; Instagram takes "
+                f"{' or '.join(t.rstrip('/') + ('/*' if t.endswith('/') else '') for t in wanted)}"
+            ),
+        )
+    return Finding("ok", redact(f"{media.name}: {media.url} is reachable ({ctype})"))

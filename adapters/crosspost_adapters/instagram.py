@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from crosspost.adapter import (
+    Account,
     Adapter,
     Fields,
+    Finding,
     Limits,
+    Login,
+    LoginSession,
     MediaChoice,
     Post,
     Published,
@@ -21,6 +25,7 @@ from crosspost.adapter import (
 from crosspost.config import PlatformSettings
 from crosspost.media import MediaFile
 from crosspost.units import Unit
+from crosspost_adapters.facebook import DEFAULT_REDIRECT
 
 if TYPE_CHECKING:
     from crosspost.api import PublishContext
@@ -48,6 +53,17 @@ class InstagramSettings(PlatformSettings):
     #: "facebook" (graph.facebook.com, Facebook Login) or "instagram"
     #: (graph.instagram.com, Instagram Login): an app uses one or the other.
     login: Literal["facebook", "instagram"] = "facebook"
+    #: The app ``crosspost auth login instagram`` logs in through: the Meta app's id
+    #: (Facebook Login), or the Instagram app id shown under "API setup with Instagram
+    #: login" (Instagram Login); its secret is the credential ``app_secret``.
+    app_id: str | None = Field(default=None, pattern=r"^\d+$")
+    #: The login's redirect URI, exactly as registered with the app. An http loopback
+    #: address is listened on; any other one is pasted back from the browser.
+    redirect_uri: str = Field(default=DEFAULT_REDIRECT, pattern=r"^https?://[^\s#]+$")
+    #: Instagram Login tokens last 60 days and can be refreshed once "at least 24
+    #: hours old" and "not expired" (refresh_access_token reference): crosspost
+    #: refreshes them before publishing once they are this many days old.
+    renew_after_days: int = Field(default=7, ge=1, le=59)
     #: Ask ``content_publishing_limit`` before publishing and stop early when the
     #: 50-posts-per-24-hours quota is used up (documented on graph.facebook.com;
     #: on graph.instagram.com UNVERIFIED, so a refused check is ignored).
@@ -67,7 +83,9 @@ class InstagramAdapter(Adapter):
     limits = Limits(body=2_200, hashtags=5, count_inline=True)
     Settings = InstagramSettings
     credentials = ("access_token",)
+    secrets = ("app_secret",)
     required_settings = ("ig_user_id",)
+    console_url = "https://developers.facebook.com/apps/"
 
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """JPEG images (one, or a carousel of up to 10), else one video as a Reel."""
@@ -123,6 +141,30 @@ class InstagramAdapter(Adapter):
         from crosspost_adapters._instagram_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
+
+    async def login(self, session: LoginSession) -> Login:
+        """Facebook Login (a Page's linked account) or Instagram Login (``--login``)."""
+        from crosspost_adapters._instagram_api import login
+
+        return await login(self, session)
+
+    async def renew(self, ctx: PublishContext, horizon: float) -> None:
+        """Refresh an Instagram Login token that is old enough or about to expire."""
+        from crosspost_adapters._instagram_api import renew
+
+        await renew(self, ctx, horizon)
+
+    async def identity(self, ctx: PublishContext) -> Account:
+        """The account the token posts as."""
+        from crosspost_adapters._instagram_api import identity
+
+        return await identity(self, ctx)
+
+    async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
+        """The account id, the token's permissions and expiry, the media URLs."""
+        from crosspost_adapters._instagram_api import diagnose
+
+        return await diagnose(self, ctx, post)
 
 
 def _shape_problems(media: MediaFile) -> list[str]:

@@ -29,7 +29,12 @@ are fetched for real; tests register bytes with ``fake.media[url] = data``.
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -38,7 +43,10 @@ import regex
 from crosspost.media import image_size_of
 from tests.fakes.base import Dropped, form
 from tests.fakes.facebook import (
+    DEFAULT_REDIRECT,
     VERSION,
+    FacebookLogin,
+    FakePage,
     Fetch,
     GraphFake,
     graph_error,
@@ -54,6 +62,17 @@ MAX_IMAGE = 8 * 1024 * 1024
 DAY = 86_400.0
 #: The fields of an IG Container (IG Container reference).
 CONTAINER_FIELDS = frozenset({"id", "status", "status_code", "copyright_check_status"})
+#: Permissions Instagram Login may grant in this fake (Business Login for Instagram).
+IG_PERMISSIONS = (
+    "instagram_business_basic",
+    "instagram_business_content_publish",
+    "instagram_business_manage_comments",
+    "instagram_business_manage_messages",
+)
+#: A long-lived Instagram token lasts 60 days (access_token reference), and can be
+#: refreshed once at least 24 hours old (refresh_access_token reference).
+IG_LONG_LIVED = 60 * DAY
+IG_MIN_REFRESH_AGE = DAY
 _HASHTAG = regex.compile(r"(?<![\w&])#\w+")
 _MENTION = regex.compile(r"(?<![\w@])@[\w.]+")
 
@@ -76,9 +95,16 @@ class FakeInstagram(GraphFake):
         quota_total: int = 50,
         quota_endpoint: bool = True,
         rupload_origin: str | None = None,
+        username: str = "kpumusirawas",
+        page_id: str = "102938475610293",
+        app_id: str = "445566778899",
+        clock: Callable[[], float] = time.time,
+        facebook_login: dict[str, Any] | None = None,
+        instagram_login: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__({access_token}, fetch)
+        super().__init__({access_token}, fetch, clock)
         self.ig_user_id = ig_user_id
+        self.username = username
         self.access_token = access_token
         self.polls_until_finished = polls_until_finished
         self.outcome = outcome
@@ -93,6 +119,24 @@ class FakeInstagram(GraphFake):
         self.posts: list[dict[str, Any]] = []
         #: Keep this many bytes of the next rupload request, then drop the connection.
         self.cut_upload_at: int | None = None
+        #: Facebook Login: a Page with this account linked; its token is ``access_token``.
+        self.facebook_login = FacebookLogin(
+            self,
+            app_id=app_id,
+            pages=[
+                FakePage(
+                    page_id,
+                    "KPU Kabupaten Musi Rawas",
+                    access_token,
+                    instagram=(ig_user_id, username),
+                )
+            ],
+            **(facebook_login or {}),
+        )
+        self.facebook_login.mount()
+        #: Instagram Login: instagram.com's window, api.instagram.com, graph.instagram.com.
+        self.instagram_login = InstagramLogin(self, **(instagram_login or {}))
+        self.instagram_login.mount()
         self.route("POST", r"/ig-api-upload" + VERSION + r"/(?P<container>\d+)", self._rupload)
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/media", self._create)
         self.route("GET", VERSION + r"/(?P<node>[^/]+)/media", self._list)
@@ -111,7 +155,7 @@ class FakeInstagram(GraphFake):
 
     def published_recently(self) -> int:
         """Posts published in the last 24 hours (the publishing quota's window)."""
-        now = time.time()
+        now = self.clock()
         return sum(1 for p in self.posts if now - p["published_at"] < DAY)
 
     # -- helpers -----------------------------------------------------------
@@ -310,7 +354,7 @@ class FakeInstagram(GraphFake):
 
     def _rupload(self, request: httpx.Request, version: str, container: str) -> httpx.Response:
         token = token_of(request, schemes=("oauth",))
-        if token is None or token not in self.tokens or token in self.expired:
+        if token is None or token not in self.tokens or self.is_expired(token):
             return httpx.Response(
                 401,
                 json={
@@ -353,10 +397,25 @@ class FakeInstagram(GraphFake):
     # -- reading -----------------------------------------------------------
 
     def _read(self, request: httpx.Request, version: str, node: str) -> httpx.Response:
+        if node == "me" and token_of(request) in self.instagram_login.long_lived:
+            return self.instagram_login.me(request)
+        found = self.facebook_login.read_node(request, node)
+        if found is not None:
+            return found
         refused = self.check_token(request)
         if refused is not None:
             return refused
         fields = [f for f in form(request).get("fields", "id").split(",") if f]
+        if node == self.ig_user_id:
+            values = {"id": node, "username": self.username, "name": "KPU Musi Rawas"}
+            unknown = sorted(set(fields) - set(values))
+            if unknown:
+                return graph_error(
+                    400,
+                    100,
+                    f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (User)",
+                )
+            return httpx.Response(200, json={k: values[k] for k in ["id", *fields]})
         container = self.containers.get(node)
         if container is not None:
             unknown = sorted(set(fields) - CONTAINER_FIELDS)
@@ -486,8 +545,8 @@ class FakeInstagram(GraphFake):
                 "video_url": params.get("video_url"),
                 "data": [i["data"] for i in items],
                 "permalink": f"https://www.instagram.com/p/C{media_id}/",
-                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
-                "published_at": time.time(),
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(self.clock())),
+                "published_at": self.clock(),
             }
         )
         return httpx.Response(200, json={"id": media_id})
@@ -500,4 +559,178 @@ def _rupload_error(message: str) -> httpx.Response:
         json={
             "debug_info": {"retriable": False, "type": "ProcessingFailedError", "message": message}
         },
+    )
+
+
+class InstagramLogin:
+    """Instagram Login (Business Login for Instagram), served by ``FakeInstagram``.
+
+    * ``GET /oauth/authorize`` — instagram.com's authorization window (a
+      ``FakeAuthServer``: the Instagram app id, exact redirect URIs, known
+      permissions, ``#_`` after the redirect; ``declined`` ones are unticked).
+    * ``POST /oauth/access_token`` — api.instagram.com: the code (single use, 1 hour,
+      same ``redirect_uri``, the app secret) for a 1-hour token, answered as the
+      Business Login guide shows ``{"data": [{"access_token", "user_id",
+      "permissions"}]}``; refusals as ``{"error_type", "code", "error_message"}``.
+    * ``GET /access_token`` — ``grant_type=ig_exchange_token``, ``client_secret``, the
+      short token: a 60-day token (Graph errors).
+    * ``GET /refresh_access_token`` — ``grant_type=ig_refresh_token``: a new 60-day token
+      for one at least 24 hours old and not expired. Refused otherwise; the answer to a
+      too-young token is UNVERIFIED (code 100 here). The old token stays valid until it
+      expires (UNVERIFIED).
+    * ``GET /{v}/me?fields=user_id,username`` — the account (``FakeInstagram._read``).
+    """
+
+    def __init__(
+        self,
+        fake: FakeInstagram,
+        *,
+        app_id: str = "990602627938098",
+        app_secret: str = "ig-app-secret-0123456789",
+        redirect_uris: tuple[str, ...] = (DEFAULT_REDIRECT,),
+        app_scoped_id: str = "26000000000000001",
+    ) -> None:
+        from tests.fakes.oauth import FakeAuthServer
+
+        self.fake = fake
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.app_scoped_id = app_scoped_id
+        self.declined: set[str] = set()
+        self.server = FakeAuthServer(
+            clock=lambda: datetime.fromtimestamp(fake.clock(), UTC),
+            scope_separator=",",
+            allowed_scopes=IG_PERMISSIONS,
+            pkce=None,
+            pkce_required=False,
+            client_auth="body",
+            token_method="POST",
+            issue_refresh=False,
+            report_scope=False,
+            redirect_fragment="_",
+            access_lifetime=timedelta(hours=1),
+            code_lifetime=timedelta(hours=1),
+        )
+        self.server.register(app_id, app_secret, redirect_uris)
+        #: Short-lived tokens: their permissions.
+        self.short: dict[str, tuple[str, ...]] = {}
+        #: Long-lived tokens: when issued and their permissions.
+        self.long_lived: dict[str, IgToken] = {}
+        #: ``(old, new)`` of every refresh, in order.
+        self.refreshes: list[tuple[str, str]] = []
+
+    def mount(self) -> None:
+        """Register the routes (before the fake's catch-all read)."""
+        fake = self.fake
+        fake.route("GET", r"/oauth/authorize", lambda request: self.server.authorize(request))
+        fake.route("POST", r"/oauth/access_token", self._code)
+        fake.route("GET", r"/access_token", self._exchange)
+        fake.route("GET", r"/refresh_access_token", self._refresh)
+
+    def issue(
+        self, scopes: tuple[str, ...] = IG_PERMISSIONS[:2], issued: float | None = None
+    ) -> str:
+        """A long-lived token as if logged in at ``issued`` (default: now)."""
+        start = self.fake.clock() if issued is None else issued
+        token = "IGAA" + secrets.token_urlsafe(24)
+        self.long_lived[token] = IgToken(start, scopes)
+        self.fake.add_token(token, start + IG_LONG_LIVED)
+        return token
+
+    def _code(self, request: httpx.Request) -> httpx.Response:
+        response = self.server.token(request)
+        body = json.loads(response.content)
+        if response.status_code != 200:
+            return httpx.Response(
+                400,
+                json={
+                    "error_type": "OAuthException",
+                    "code": 400,
+                    "error_message": body.get("error_description") or body.get("error"),
+                },
+            )
+        token = body["access_token"]
+        scopes = tuple(s for s in self.server.scopes_of(token) if s not in self.declined)
+        self.short[token] = scopes
+        self.fake.add_token(token, self.fake.clock() + 3600)
+        entry = {
+            "access_token": token,
+            "user_id": self.fake.ig_user_id,
+            "permissions": ",".join(scopes),
+        }
+        return httpx.Response(200, json={"data": [entry]})
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        if params.get("grant_type") != "ig_exchange_token":
+            return graph_error(400, 100, "(#100) grant_type must be ig_exchange_token")
+        if params.get("client_secret") != self.app_secret:
+            return graph_error(400, 101, "Error validating client secret.")
+        token = params.get("access_token", "")
+        if token not in self.short:
+            return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        if self.fake.is_expired(token):
+            return _ig_expired()
+        long = self.issue(self.short[token])
+        return httpx.Response(
+            200,
+            json={"access_token": long, "token_type": "bearer", "expires_in": int(IG_LONG_LIVED)},
+        )
+
+    def _refresh(self, request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        if params.get("grant_type") != "ig_refresh_token":
+            return graph_error(400, 100, "(#100) grant_type must be ig_refresh_token")
+        token = params.get("access_token", "")
+        found = self.long_lived.get(token)
+        if found is None:
+            return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        if self.fake.is_expired(token):
+            return _ig_expired()
+        if self.fake.clock() - found.issued < IG_MIN_REFRESH_AGE:
+            return graph_error(
+                400, 100, "(#100) The access token can be refreshed once it is 24 hours old"
+            )
+        new = self.issue(found.scopes)
+        self.refreshes.append((token, new))
+        return httpx.Response(
+            200,
+            json={"access_token": new, "token_type": "bearer", "expires_in": int(IG_LONG_LIVED)},
+        )
+
+    def me(self, request: httpx.Request) -> httpx.Response:
+        """``GET /{v}/me`` with an Instagram Login token."""
+        refused = self.fake.check_token(request)
+        if refused is not None:
+            return refused
+        values = {
+            "id": self.app_scoped_id,
+            "user_id": self.fake.ig_user_id,
+            "username": self.fake.username,
+        }
+        fields = [f for f in form(request).get("fields", "id").split(",") if f]
+        unknown = sorted(set(fields) - set(values))
+        if unknown:
+            return graph_error(
+                400,
+                100,
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (User)",
+            )
+        return httpx.Response(200, json={k: values[k] for k in ["id", *fields]})
+
+
+@dataclass
+class IgToken:
+    """A long-lived Instagram token: when it was issued (``clock`` seconds), its permissions."""
+
+    issued: float
+    scopes: tuple[str, ...]
+
+
+def _ig_expired() -> httpx.Response:
+    return graph_error(
+        400,
+        190,
+        "Error validating access token: Session has expired on Tuesday, 01-Jan-30 00:00:00 PST.",
+        subcode=463,
     )
