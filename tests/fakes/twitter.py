@@ -105,7 +105,7 @@ REPLY_REFUSED = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
 )
-#: Requests per 15 minutes per user (xdocs x-api/fundamentals/rate-limits.mdx, 2026).
+#: Requests per 15 minutes per user (https://docs.x.com/x-api/fundamentals/rate-limits, 2026).
 RATE_LIMITS = {
     "tweets": 100,
     "upload": 500,
@@ -113,7 +113,7 @@ RATE_LIMITS = {
     "status": 1000,
     "metadata": 500,
     "me": 75,  # GET /2/users/me
-    "timeline": 900,  # GET /2/users/:id/tweets (rate-limits.mdx)
+    "timeline": 900,  # GET /2/users/:id/tweets (same page)
 }
 WINDOW = 15 * 60
 #: Query parameters of GET /2/users/:id/tweets (openapi.json).
