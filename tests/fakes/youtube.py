@@ -1,6 +1,17 @@
-"""A strict fake of Google's token endpoint and YouTube's resumable upload (platform-apis.md §5).
+"""A strict fake of Google's OAuth and YouTube's resumable upload (YouTube Data API v3).
 
-Endpoints: ``POST /token`` (refresh_token grant), ``POST /upload/youtube/v3/videos``
+Google OAuth is a ``FakeAuthServer`` with Google's rules: the consent page
+``GET /o/oauth2/v2/auth`` (any loopback port, RFC 8252 §7.3; a refresh token only
+with ``access_type=offline``; PKCE optional), ``POST /token`` (codes and refresh
+tokens; refresh tokens do not rotate; access tokens last ``access_token_lifetime``
+seconds on ``oauth_clock``, a ``FakeClock``), ``POST /revoke``. With ``testing``
+the consent screen is in "Testing": refresh tokens die 7 days after they were
+issued. A dead refresh token gets Google's ``400 {"error": "invalid_grant",
+"error_description": "Token has been expired or revoked."}``.
+``GET /youtube/v3/channels?part=snippet&mine=true`` names the channel (it needs a
+read scope: youtube.upload alone is refused).
+
+Endpoints: ``POST /upload/youtube/v3/videos``
 (``uploadType=resumable``: starts a session, 200 + ``Location``), ``PUT`` on the session URI
 (the same path with ``upload_id``: chunks with ``Content-Range``, 308 + ``Range``, the final
 201 + video resource, the ``bytes */N`` status probe, 404 for an expired session).
@@ -12,19 +23,37 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from tests.fakes.base import Dropped, FakePlatform, body_json, form
+from tests.fakes.oauth import FakeAuthServer, FakeClock, Grant, Token
 
 CHUNK_UNIT = 256 * 1024
 UPLOAD_PATH = "/upload/youtube/v3/videos"
 UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
+READONLY_SCOPE = "https://www.googleapis.com/auth/youtube.readonly"
+#: Scopes that let channels.list read the channel (its reference's authorization list).
+READ_SCOPES = frozenset(
+    {
+        READONLY_SCOPE,
+        "https://www.googleapis.com/auth/youtube",
+        "https://www.googleapis.com/auth/youtube.force-ssl",
+        "https://www.googleapis.com/auth/youtubepartner",
+    }
+)
+GOOGLE_SCOPES = (*READ_SCOPES, UPLOAD_SCOPE, "openid", "email", "profile")
+AUTHORIZE_PATH = "/o/oauth2/v2/auth"
+CHANNELS_PATH = "/youtube/v3/channels"
+#: Refresh tokens of a consent screen in "Testing" status (Google's OAuth 2.0 overview).
+TESTING_LIFETIME = timedelta(days=7)
 #: Video category ids (videoCategories.list, region US), as strings like the API gives them.
 CATEGORIES = frozenset(str(n) for n in (1, 2, 10, 15, 17, 18, 19, 20, *range(21, 45)))
 PRIVACY = ("private", "unlisted", "public")
@@ -93,10 +122,15 @@ class FakeYouTube(FakePlatform):
         refresh_token: str = "1//yt-refresh-token",
         testing_mode_expired: bool = False,
         access_token_lifetime: int = 3599,
-        scope: str = UPLOAD_SCOPE,
+        scope: str = f"{UPLOAD_SCOPE} {READONLY_SCOPE}",
         has_channel: bool = True,
         insert_quota: int = 100,
         unaudited: bool = True,
+        testing: bool = False,
+        redirect_uris: tuple[str, ...] = ("http://127.0.0.1/callback",),
+        channel_id: str = "UCfakeChannel0000000000",
+        channel_title: str = "KPU MUSI RAWAS",
+        clock: FakeClock | None = None,
     ) -> None:
         super().__init__()
         self.client_id = client_id
@@ -105,29 +139,62 @@ class FakeYouTube(FakePlatform):
         #: The OAuth consent screen is in "Testing" and the 7 days are over: invalid_grant.
         self.testing_mode_expired = testing_mode_expired
         self.access_token_lifetime = access_token_lifetime
+        #: The scopes of the refresh token the tests (and World's environment) start with.
         self.scope = scope
+        self.channel_id, self.channel_title = channel_id, channel_title
+        #: Google's time: tokens expire on it (``advance`` to move days ahead).
+        self.oauth_clock = clock or FakeClock(datetime.now(UTC))
+        self.auth = FakeAuthServer(
+            clock=self.oauth_clock.now,
+            allowed_scopes=GOOGLE_SCOPES,
+            pkce="S256",
+            pkce_required=False,
+            client_auth="either",
+            access_lifetime=timedelta(seconds=access_token_lifetime),
+            refresh_lifetime=TESTING_LIFETIME if testing else None,
+            rotate_refresh=False,
+            offline_param=("access_type", "offline"),
+            loopback_any_port=True,
+        )
+        self.auth.register(client_id, client_secret, redirect_uris)
+        grant = Grant(client_id, tuple(scope.split()), offline=True)
+        now = self.oauth_clock.now()
+        if testing_mode_expired:
+            expires: datetime | None = now - timedelta(seconds=1)
+        else:
+            expires = now + TESTING_LIFETIME if testing else None
+        self.auth.tokens[refresh_token] = Token("refresh", grant, expires)
         self.has_channel = has_channel
         #: videos.insert calls allowed per day (the 2026 per-method bucket, §5.4).
         self.insert_quota = insert_quota
         self.inserts_used = 0
         #: Unaudited API projects: every uploaded video is locked private (§5.2).
         self.unaudited = unaudited
-        self.tokens: dict[str, float] = {}  # access token -> expiry (time.monotonic)
         self.sessions: dict[str, Session] = {}
         self.videos: list[dict[str, Any]] = []
         self.chunk_faults: list[ChunkFault] = []
         self._chunks_seen = 0
         self._ids = itertools.count(1)
+        self.route("GET", re.escape(AUTHORIZE_PATH), self.auth.authorize)
         self.route("POST", r"/token", self._token)
+        self.route("POST", r"/revoke", self.auth.revoke)
         self.route("POST", re.escape(UPLOAD_PATH), self._start)
         self.route("PUT", re.escape(UPLOAD_PATH), self._put)
+        self.route("GET", re.escape(CHANNELS_PATH), self._channels)
 
     # -- test controls -----------------------------------------------------
 
+    @property
+    def tokens(self) -> list[str]:
+        """Every access token issued so far, live or not."""
+        return [t for t, found in self.auth.tokens.items() if found.kind == "access"]
+
     def expire_tokens(self) -> None:
         """Every access token issued so far expires now (a refresh gets a fresh one)."""
-        for token in self.tokens:
-            self.tokens[token] = 0.0
+        now = self.oauth_clock.now()
+        for found in self.auth.tokens.values():
+            if found.kind == "access":
+                found.expires = now
 
     def expire_session(self, upload_id: str | None = None) -> None:
         """The session (the latest by default) expires: its URI answers 404 from now on."""
@@ -176,51 +243,33 @@ class FakeYouTube(FakePlatform):
     # -- OAuth ---------------------------------------------------------------
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        data = form(request)
-        if data.get("grant_type") != "refresh_token":
-            return httpx.Response(
-                400,
-                json={
-                    "error": "unsupported_grant_type",
-                    "error_description": "Invalid grant_type: " + str(data.get("grant_type")),
-                },
-            )
+        """Google's token endpoint: the fake server's rules, in Google's words."""
+        response = self.auth.token(request)
+        body = json.loads(response.content)
+        if response.status_code == 200:
+            # Google's shapes: "ya29." access tokens, "1//" refresh tokens, "Bearer". (The
+            # platform's lock is held: no other request sees the token table meanwhile.)
+            for key, prefix in (("access_token", "ya29.fake-"), ("refresh_token", "1//fake-")):
+                old = body.get(key)
+                if isinstance(old, str) and old in self.auth.tokens:
+                    body[key] = prefix + old.split("-", 1)[1]
+                    self.auth.tokens[body[key]] = self.auth.tokens.pop(old)
+            body["token_type"] = "Bearer"
+            return httpx.Response(200, json=body, headers=response.headers)
         if (
-            data.get("client_id") != self.client_id
-            or data.get("client_secret") != self.client_secret
+            response.status_code == 400
+            and body.get("error") == "invalid_grant"
+            and form(request).get("grant_type") == "refresh_token"
         ):
-            return httpx.Response(
-                401,
-                json={
-                    "error": "invalid_client",
-                    "error_description": "The OAuth client was not found.",
-                },
-            )
-        if data.get("refresh_token") != self.refresh_token or self.testing_mode_expired:
-            return httpx.Response(
-                400,
-                json={
-                    "error": "invalid_grant",
-                    "error_description": "Token has been expired or revoked.",
-                },
-            )
-        token = "ya29.fake-" + secrets.token_urlsafe(24)
-        self.tokens[token] = time.monotonic() + self.access_token_lifetime
-        return httpx.Response(
-            200,
-            json={
-                "access_token": token,
-                "expires_in": self.access_token_lifetime,
-                "scope": self.scope,
-                "token_type": "Bearer",
-            },
-        )
+            # Expired, revoked, "Testing" past 7 days or unknown: Google says the same.
+            body["error_description"] = "Token has been expired or revoked."
+            return httpx.Response(400, json=body)
+        return response
 
     def _auth(self, request: httpx.Request) -> httpx.Response | None:
         header = request.headers.get("authorization", "")
         token = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
-        expiry = self.tokens.get(token)
-        if expiry is None or expiry <= time.monotonic():
+        if not self.auth.valid_access_token(token):
             return httpx.Response(
                 401,
                 json={
@@ -245,13 +294,54 @@ class FakeYouTube(FakePlatform):
             )
         return None
 
+    # -- channels.list ------------------------------------------------------
+
+    def _channels(self, request: httpx.Request) -> httpx.Response:
+        """channels.list with mine=true: the channel of the token's account."""
+        refused = self._auth(request)
+        if refused is not None:
+            return refused
+        token = request.headers["authorization"][len("Bearer ") :]
+        if not READ_SCOPES & set(self.auth.scopes_of(token)):
+            return google_error(
+                403,
+                "insufficientPermissions",
+                "Request had insufficient authentication scopes.",
+                domain="global",
+                status="PERMISSION_DENIED",
+            )
+        query = dict(request.url.params)
+        parts = {p for p in query.get("part", "").split(",") if p}
+        if not parts or not parts <= {"id", "snippet", "contentDetails", "statistics", "status"}:
+            return google_error(400, "invalidPart", "part is required", domain="youtube.part")
+        if query.get("mine") != "true":
+            return google_error(
+                400, "missingRequiredParameter", "No filter selected.", domain="youtube.parameter"
+            )
+        body: dict[str, Any] = {
+            "kind": "youtube#channelListResponse",
+            "etag": secrets.token_hex(8),
+            "pageInfo": {"totalResults": int(self.has_channel), "resultsPerPage": 5},
+        }
+        if self.has_channel:
+            item: dict[str, Any] = {"kind": "youtube#channel", "id": self.channel_id}
+            if "snippet" in parts:
+                item["snippet"] = {
+                    "title": self.channel_title,
+                    "customUrl": "@kpumusirawas",
+                    "publishedAt": "2019-04-01T00:00:00Z",
+                }
+            body["items"] = [item]
+        return httpx.Response(200, json=body)
+
     # -- session -------------------------------------------------------------
 
     def _start(self, request: httpx.Request) -> httpx.Response:
         refused = self._auth(request)
         if refused is not None:
             return refused
-        if UPLOAD_SCOPE not in self.scope.split():
+        token = request.headers["authorization"][len("Bearer ") :]
+        if UPLOAD_SCOPE not in self.auth.scopes_of(token):
             return google_error(
                 403,
                 "insufficientPermissions",
@@ -429,12 +519,12 @@ class FakeYouTube(FakePlatform):
             "id": f"vid{next(self._ids):08d}",
             "snippet": {
                 "publishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "channelId": "UCfakeChannel0000000000",
+                "channelId": self.channel_id,
                 "title": snippet["title"],
                 "description": snippet.get("description", ""),
                 "tags": list(snippet.get("tags", [])),
                 "categoryId": snippet["categoryId"],
-                "channelTitle": "KPU MUSI RAWAS",
+                "channelTitle": self.channel_title,
             },
             "status": {
                 "uploadStatus": "uploaded",
