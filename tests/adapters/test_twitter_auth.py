@@ -308,6 +308,23 @@ def test_oauth2_login_end_to_end_over_loopback(x: X) -> None:
     assert x.fake.calls("GET /2/users/me")[0].headers["authorization"].startswith("Bearer ")
 
 
+def test_oauth2_login_refusals(x: X) -> None:
+    """A forged state is refused before any token request; a code used after X's 30
+    seconds is refused by X; both say to log in again, without the code."""
+    forged = Browser(lambda url: url.replace("state=", "state=forged"))
+    with pytest.raises(AuthError, match="state mismatch"):
+        x.login(forged, environ=oauth2_env(x))
+    assert x.token_requests() == []
+
+    def slow(url: str) -> str:
+        x.clock.advance(seconds=31)
+        return url
+
+    with pytest.raises(AuthError, match="codes are single-use and short-lived") as caught:
+        x.login(Browser(slow), environ=oauth2_env(x))
+    assert "crosspost auth login twitter" in str(caught.value)
+
+
 def test_oauth2_login_as_a_public_client(x: X) -> None:
     """A Native App has no client secret: the id goes in the body, and none is stored."""
     x.fake.oauth.clients[x.fake.client_id].client_secret = None
@@ -610,6 +627,19 @@ def test_a_401_renews_once_and_repeats_the_step(x: X) -> None:
     assert [t.id for t in x.fake.tweets] == [published.remote_id]
     creates = x.fake.calls("POST /2/tweets")
     assert len(creates) == 2  # refused with 401, then sent once more with the new token
+    with httpx.Client(**LOOPBACK) as http:  # the expired token gets X's 401 problem
+        refused = http.post(
+            f"{x.origin}/2/tweets",
+            json={"text": "again"},
+            headers={"Authorization": creates[0].headers["authorization"]},
+        )
+    assert refused.status_code == 401
+    assert refused.json() == {
+        "title": "Unauthorized",
+        "detail": "Unauthorized",
+        "type": "about:blank",
+        "status": 401,
+    }
     assert len([p for p in x.token_requests() if p["grant_type"] == "refresh_token"]) == 1
 
 
