@@ -1001,7 +1001,14 @@ async def login(adapter: TikTokAdapter, session: LoginSession) -> Login:
     name = str(user.get("display_name") or open_id or "TikTok account")
     return Login(
         account=Account(name, open_id),
-        secrets={"access_token": tokens.access_token, "refresh_token": tokens.refresh_token},
+        # The app's key and secret too: cron renews with them, perhaps without the
+        # environment this login had.
+        secrets={
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "client_key": key,
+            "client_secret": secret,
+        },
         expires_at=tokens.expires_at,
         refresh_expires_at=tokens.refresh_expires_at,
         scopes=tokens.scopes,

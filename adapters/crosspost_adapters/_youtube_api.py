@@ -798,7 +798,7 @@ async def login(session: LoginSession) -> Login:
     credentials = session.credentials
     client_id, client_secret = credentials.get("client_id"), credentials.get("client_secret")
     missing = [k for k, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
-    if missing or client_id is None:
+    if missing or client_id is None or client_secret is None:
         names = " and ".join(env_name(PLATFORM, k) for k in missing)
         raise CredentialsError(
             f"youtube: logging in needs the OAuth client's {' and '.join(missing)}: create an "
@@ -846,7 +846,13 @@ async def login(session: LoginSession) -> Login:
         )
     return Login(
         account=account,
-        secrets={"refresh_token": tokens.refresh_token, "access_token": tokens.access_token},
+        # The OAuth client too: cron refreshes with it, perhaps without this environment.
+        secrets={
+            "refresh_token": tokens.refresh_token,
+            "access_token": tokens.access_token,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
         expires_at=tokens.expires_at,
         scopes=tokens.scopes,
     )

@@ -257,7 +257,8 @@ def test_login_end_to_end(connected: Connected) -> None:
     now = tiktok.oauth_clock.now()
     assert login.account.name == "KPU Musi Rawas"
     assert login.account.id == tiktok.open_id
-    assert set(login.secrets) == {"access_token", "refresh_token"}
+    assert set(login.secrets) == {"access_token", "refresh_token", "client_key", "client_secret"}
+    assert login.secrets["client_key"] == "tiktok-client-key"  # cron renews with them
     assert tiktok.auth.valid_access_token(login.secrets["access_token"])
     assert tiktok.refresh_tokens() == [login.secrets["refresh_token"]]
     assert login.expires_at == now + timedelta(hours=2)
@@ -369,6 +370,27 @@ async def _refresh_with(account: Connected, token: str) -> oauth.TokenSet:
         return await oauth.refresh(
             client, app, APP["CROSSPOST_TIKTOK_CLIENT_KEY"], "tiktok-client-secret", token
         )
+
+
+def test_cron_renews_with_the_app_keys_the_login_stored(
+    connected: Connected, tmp_path: Path
+) -> None:
+    """Cron without the login's environment: the client key and secret the login stored in
+    the credentials file renew the token."""
+    tiktok = connected.fake
+    tiktok.oauth_clock.advance(hours=3)
+
+    async def go() -> Any:
+        async with httpx.AsyncClient(transport=tiktok.transport()) as client:
+            ctx = context(connected, client)
+            ctx.credentials = Credentials("tiktok", {}, connected.file)
+            adapter = TikTokAdapter(ctx.settings)
+            await adapter.renew(ctx, RENEW_HORIZON)
+            return await adapter.publish(video_post(tmp_path), ctx)
+
+    assert run(go()).remote_id
+    (refresh,) = [p for kind, p in tiktok.auth.log if kind == "token" and "refresh_token" in p]
+    assert refresh["client_key"] == "tiktok-client-key"
 
 
 def test_token_within_the_horizon_is_renewed_and_a_fresh_one_is_not(
@@ -628,8 +650,7 @@ def test_no_token_in_any_message_or_finding(connected: Connected, tmp_path: Path
     """Tokens and the client secret never appear in errors, findings or progress."""
     tiktok = connected.fake
     secrets = [
-        *connected.login.secrets.values(),
-        "tiktok-client-secret",
+        connected.login.secrets[key] for key in ("access_token", "refresh_token", "client_secret")
     ]
     texts = [json.dumps([f.message for f in findings_for(connected)])]
     tiktok.auth.tokens[connected.table()["refresh_token"]].revoked = True
