@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import webbrowser
 from collections.abc import Callable
@@ -323,6 +324,10 @@ FACEBOOK_WWW = "https://www.facebook.com"
 LOGIN_TIMEOUT = 300.0
 #: How many pages of ``/me/accounts`` are read at most (100 Pages each).
 ACCOUNT_PAGES = 10
+#: Graph's words and codes for a refused app id or secret at the token endpoint.
+APP_REFUSED = re.compile(
+    r"client secret|client authentication|validating application|; code (1|101)[,)]", re.I
+)
 #: Where Meta's apps are managed: App ID and App Secret under App settings → Basic.
 META_CONSOLE = "https://developers.facebook.com/apps/"
 
@@ -485,7 +490,25 @@ async def facebook_user_token(
     Page tokens read with the long-lived token do not expire.
     """
     code, redirect = await authorize(session, app, app_id, redirect_uri)
-    short = await flow.exchange_code(session.client, app, app_id, app_secret, code, redirect, None)
+    try:
+        short = await flow.exchange_code(
+            session.client, app, app_id, app_secret, code, redirect, None
+        )
+    except OAuthError as exc:
+        # Graph answers a wrong app id or secret as an OAuthException (code 1 "Error
+        # validating client secret", 101 "Error validating application"), not as
+        # RFC 6749's invalid_client: say which credentials to check.
+        if exc.status == 401 or APP_REFUSED.search(exc.message):
+            raise OAuthError(
+                app.platform,
+                f"Facebook refused the app's credentials ({exc.message}): check app_id in "
+                f"[platforms.{app.platform}] and the app secret "
+                f"({env_name(app.platform, 'app_secret')}); see "
+                f"docs/platforms/{app.platform}.md",
+                status=exc.status,
+                error="invalid_client",
+            ) from None
+        raise
     return await flow.token_request(
         session.client,
         app,

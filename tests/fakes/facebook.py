@@ -408,7 +408,10 @@ class FacebookLogin:
         """Register the routes (before the fake's own catch-all routes)."""
         fake = self.fake
         fake.route("GET", VERSION + r"/dialog/oauth", lambda r, version: self.server.authorize(r))
-        fake.route("GET", VERSION + r"/oauth/access_token", self._token)
+        # Late-bound, so a test can wrap the token endpoint.
+        fake.route(
+            "GET", VERSION + r"/oauth/access_token", lambda r, version: self._token(r, version)
+        )
         fake.route("GET", VERSION + r"/me/accounts", self._accounts)
         fake.route("GET", VERSION + r"/me/permissions", self._permissions)
         fake.route("GET", VERSION + r"/debug_token", self._debug)
