@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from crosspost.api import PublishContext
 
 Privacy = Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+#: Who sees a post at each privacy level but the public one (preview and results say it).
+VISIBILITY = {
+    "SELF_ONLY": "only the account (TikTok SELF_ONLY)",
+    "MUTUAL_FOLLOW_FRIENDS": "mutual followers only (TikTok MUTUAL_FOLLOW_FRIENDS)",
+    "FOLLOWER_OF_CREATOR": "followers only (TikTok FOLLOWER_OF_CREATOR)",
+}
 #: How the PKCE challenge is written: TikTok's desktop guide asks for the hex SHA-256
 #: of the verifier ("S256-hex"); RFC 7636's base64url form is "S256" (docs/oauth.md).
 PkceStyle = Literal["S256-hex", "S256"]
@@ -177,7 +183,12 @@ class TikTokAdapter(Adapter):
         settings = self.settings
         assert isinstance(settings, TikTokSettings)
         options["privacy_level"] = options.get("privacy_level") or settings.privacy_level
-        return dataclasses.replace(post, extra={"mode": mode}, options=options)
+        return dataclasses.replace(
+            post,
+            extra={"mode": mode},
+            options=options,
+            visibility=VISIBILITY.get(str(options["privacy_level"])),
+        )
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """creator_info, then video FILE_UPLOAD in chunks or photo PULL_FROM_URL, then poll."""

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from crosspost.api import PublishContext
 
 Privacy = Literal["private", "unlisted", "public"]
+#: Who sees a video that is not public (preview and results say it). A public upload
+#: from an API project YouTube has not audited is made private by YouTube itself,
+#: which crosspost cannot know beforehand (docs/platforms/youtube.md).
+VISIBILITY = {
+    "private": "only the channel (YouTube private)",
+    "unlisted": "people with the link (YouTube unlisted)",
+}
 
 #: snippet.title: at most 100 characters; snippet.description: at most 5,000
 #: *bytes*; neither may contain '<' or '>' (videos resource reference).
@@ -163,6 +170,7 @@ class YouTubeAdapter(Adapter):
             options={**post.options, "privacy_status": privacy},
             warnings=tuple(warnings),
             problems=tuple(problems),
+            visibility=VISIBILITY.get(privacy),
         )
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:

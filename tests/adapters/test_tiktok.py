@@ -899,3 +899,27 @@ def test_reconcile_without_any_handle_of_a_video_is_not_published(tmp_path: Path
     sent = Sent(datetime.now(UTC), {})
     assert reconcile(fake, video_post(video_file(tmp_path, 1000)), sent) is None
     assert fake.requests == []
+
+
+# -- visibility --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("privacy", "shown"),
+    [
+        ("SELF_ONLY", "only the account (TikTok SELF_ONLY)"),
+        ("FOLLOWER_OF_CREATOR", "followers only (TikTok FOLLOWER_OF_CREATOR)"),
+        ("PUBLIC_TO_EVERYONE", None),
+    ],
+)
+def test_a_post_that_is_not_public_says_who_sees_it(privacy: str, shown: str | None) -> None:
+    """The plan says who will see the post (preview and results show it); public: None."""
+    from crosspost.config import load_config
+    from crosspost.loader import load_announcement
+
+    config = load_config(EXAMPLE / "crosspost.toml")
+    loaded = load_announcement(EXAMPLE / "announcement.toml", config)
+    post = TikTokAdapter(TikTokSettings(privacy_level=privacy)).render(loaded, config)  # type: ignore[arg-type]
+    assert post.visibility == shown
+    assert post.to_json()["visibility"] == (shown or "public")
+    assert example_post().visibility == "only the account (TikTok SELF_ONLY)"  # the example's

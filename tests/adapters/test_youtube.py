@@ -741,3 +741,26 @@ def test_loopback_upload_with_dropped_connection(tmp_path: Path) -> None:
     for request in fake.calls(UPLOAD):  # Google wants a Content-Length, not chunked encoding
         assert "transfer-encoding" not in request.headers
         assert request.headers["content-length"].isdigit()
+
+
+# -- visibility ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("privacy", "shown"),
+    [
+        ("private", "only the channel (YouTube private)"),
+        ("unlisted", "people with the link (YouTube unlisted)"),
+        ("public", None),
+    ],
+)
+def test_a_video_that_is_not_public_says_who_sees_it(privacy: str, shown: str | None) -> None:
+    """The plan says who will see the video (preview and results show it); public: None."""
+    from crosspost.config import load_config
+    from crosspost.loader import load_announcement
+
+    config = load_config(EXAMPLE / "crosspost.toml")
+    loaded = load_announcement(EXAMPLE / "announcement.toml", config)
+    post = YouTubeAdapter(YouTubeSettings(privacy_status=privacy)).render(loaded, config)  # type: ignore[arg-type]
+    assert post.visibility == shown
+    assert planned().visibility == "only the channel (YouTube private)"  # the example's
