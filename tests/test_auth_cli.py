@@ -603,11 +603,6 @@ def test_logout_removes_the_platform_and_keeps_the_others(
     assert "Set in the environment, and still used: CROSSPOST_SCRIPTED_ACCESS_TOKEN" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CredentialStore.update registers every string it stores for redaction, facts "
-    "such as the account name included; auth login prints the name around it",
-)
 def test_the_account_name_is_not_treated_as_a_secret(
     scripted: type[ScriptedAdapter], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,8 +86,9 @@ class CredentialStore:
         meanwhile is kept; the write is atomic (temporary file, fsync, rename),
         so a crash leaves the previous file whole.
         """
-        for value in values.values():
-            if isinstance(value, str):
+        for key, value in values.items():
+            # Secrets are hidden from every output; facts (the account name) are not.
+            if isinstance(value, str) and key not in META_KEYS:
                 redaction.register(value)
         with self.locked():
             data = self.read()
