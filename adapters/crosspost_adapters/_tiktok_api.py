@@ -1,7 +1,11 @@
 """TikTok publishing through the Content Posting API (Direct Post).
 
-The flow, from platform-apis.md §4 (developers.tiktok.com, Content Posting API
-reference pages and media transfer guide):
+The flow, from TikTok's Content Posting API pages: the Direct Post reference
+(https://developers.tiktok.com/doc/content-posting-api-reference-direct-post), the
+photo post reference (…/doc/content-posting-api-reference-photo-post), the media
+transfer guide (…/doc/content-posting-api-media-transfer-guide) and the post status
+reference (…/doc/content-posting-api-reference-get-video-status); the same pages are
+summarised in docs/platforms/tiktok.md:
 
 1. ``POST /v2/post/publish/creator_info/query/``: the account's username, the
    privacy levels it may post with, whether it disabled comments, duets or
@@ -18,7 +22,8 @@ reference pages and media transfer guide):
    TikTok has every byte.
 4. ``POST /v2/post/publish/status/fetch/`` until ``PUBLISH_COMPLETE`` or
    ``FAILED``. Once init succeeded, the ``publish_id`` is the only handle on the
-   post (§4.6), so every ambiguity after it is reported with that id.
+   post (TikTok offers no idempotency key), so every ambiguity after it is reported
+   with that id.
 
 The journal gets the post's ``mode`` before init, its ``publish_id`` the moment
 init answers, and (videos) ``uploaded`` just before the last chunk goes out:
@@ -26,7 +31,8 @@ TikTok publishes a video only once it has every byte. ``reconcile`` reads them
 with the same status check the poll uses (``_verdict``; docs/reconcile.md).
 
 Every response is ``{"data": {...}, "error": {"code": "ok", ...}}``; a code
-other than ``"ok"`` is a failure even with HTTP 200 (§4.2).
+other than ``"ok"`` is a failure even with HTTP 200 (TikTok API v2 error handling,
+https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ REDIRECT_PATH = "/callback/"
 #: Tries at the token endpoint when it fails for a moment (5xx, network).
 TOKEN_ATTEMPTS = 3
 
-#: Chunk rules of the media transfer guide (platform-apis.md §4.2 step 3): chunks
+#: Chunk rules of the media transfer guide: chunks
 #: of 5-64 MB, the last up to 128 MB, 1-1000 chunks. MB read as the stricter of
 #: 10**6 and 2**20 bytes for each bound (UNVERIFIED which one TikTok means).
 SMALLEST_CHUNK = CHUNK_MIN
@@ -112,7 +118,7 @@ UPLOAD_OK = (200, 201, 206)
 POST_URL = "https://www.tiktok.com/@{username}/video/{id}"
 #: A daily cap (posts per creator, active users per app) lifts within 24 hours.
 DAY = 86_400.0
-#: TikTok's rate limits are per minute per token (§4.5); without a Retry-After,
+#: TikTok's rate limits are per minute per token (the API references); without a Retry-After,
 #: waiting out the minute is what helps.
 MINUTE = 60.0
 
@@ -120,7 +126,7 @@ CONFIG_KEY = "[platforms.tiktok] privacy_level"
 #: The command that connects the account again.
 LOGIN = "crosspost auth login tiktok"
 
-#: ``fail_reason`` values of status/fetch, in plain words (§4.2 step 4; the full
+#: ``fail_reason`` values of status/fetch, in plain words (post status reference; the full
 #: official list is UNVERIFIED, so unknown values are shown as TikTok sent them).
 FAIL_REASONS: dict[str, str] = {
     "file_format_check_failed": "TikTok could not read the file format; use an MP4 (H.264) "
@@ -357,7 +363,7 @@ def _data(response: httpx.Response) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Creator:
-    """What creator_info says about the account (platform-apis.md §4.2 step 1)."""
+    """What creator_info says about the account (creator_info/query reference)."""
 
     username: str | None
     privacy_options: tuple[str, ...]
@@ -436,7 +442,7 @@ def _verdict(data: Mapping[str, Any], video_size: int | None = None) -> Verdict:
 
     ``video_size`` asks whether TikTok got the whole video: a post still in
     PROCESSING_UPLOAD with fewer ``uploaded_bytes`` than that never will be
-    published (§4.2 step 4: processing starts once the upload is complete).
+    published (post status reference: processing starts once the upload is complete).
     """
     status = data.get("status")
     if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
@@ -672,7 +678,7 @@ class _Session:
                 if index < last:
                     raise _not_posted(exc, publish_id, index, plan) from None
                 # The final chunk may have arrived although its answer did not:
-                # ask TikTok instead of guessing (platform-apis.md §4.6).
+                # ask TikTok instead of guessing.
                 return exc, plan
             except PlatformError as exc:
                 raise _not_posted(exc, publish_id, index, plan) from None
@@ -764,7 +770,7 @@ class _Session:
         """Send an init call exactly once (it starts the post); its data, with a publish_id.
 
         TikTok has no idempotency key, so a lost answer is an UnknownOutcomeError,
-        never a second init (platform-apis.md §4.6).
+        never a second init.
         """
 
         async def start(headers: dict[str, str]) -> dict[str, Any]:
@@ -821,7 +827,7 @@ class _Session:
     async def poll(
         self, publish_id: str, *, lost_last_chunk: tuple[PlatformError, ChunkPlan] | None = None
     ) -> Published:
-        """Poll status/fetch until the post is published or failed (§4.2 step 4).
+        """Poll status/fetch until the post is published or failed (post status reference).
 
         With ``lost_last_chunk``, the first status says whether TikTok got every
         byte: if not, nothing was posted and the upload error stands.

@@ -1,21 +1,24 @@
 """Publishing to YouTube: a Google token refresh, then a resumable upload (videos.insert).
 
-Source: platform-apis.md §5 (YouTube Data API v3).
+Sources: Google's OAuth 2.0 pages (https://developers.google.com/identity/protocols/oauth2)
+and the resumable upload protocol
+(https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol);
+docs/platforms/youtube.md summarises them.
 
 1. ``POST https://oauth2.googleapis.com/token`` (``grant_type=refresh_token``) gives a
-   short-lived access token (§5.1). Safe to repeat.
+   short-lived access token (OAuth 2.0, refreshing an access token). Safe to repeat.
 2. ``POST https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&part=snippet,status``
    with the video resource as JSON and ``X-Upload-Content-Length``/``-Type`` answers 200
-   with the session URI in ``Location`` (§5.2 step 1). Starting a session publishes
+   with the session URI in ``Location`` (upload protocol, step 1). Starting a session publishes
    nothing, so this is safe to repeat too.
 3. ``PUT <session>`` sends the file in chunks with ``Content-Range: bytes a-b/total``;
    each non-final chunk is a multiple of 256 KiB and answers ``308 Resume Incomplete``
-   with ``Range: bytes=0-N``; the final chunk answers 200/201 with the video (§5.2 step 3).
+   with ``Range: bytes=0-N``; the final chunk answers 200/201 with the video (step 3).
 4. After a dropped connection or a 5xx, ``PUT <session>`` with ``Content-Range: bytes */total``
    asks what arrived: 308 (+``Range``) means resume from there, 200/201 means the upload
-   already completed (§5.2 step 4). A 404 means the session expired: start once more.
+   already completed (step 4). A 404 means the session expired: start once more.
 
-There is no idempotency key (§5.5): the session is the safety net. The video only exists
+There is no idempotency key: the session is the safety net. The video only exists
 once its last byte arrives, and the session can always be asked whether that happened.
 The journal therefore gets the session URI (``session``, with the file's ``size``) as soon
 as it exists, and ``sending`` (``final_sent``) just before the final chunk, the one step
@@ -99,7 +102,7 @@ MARGIN = 300.0
 #: Google expires refresh tokens 7 days after the login while the OAuth consent
 #: screen is in "Testing" (https://developers.google.com/identity/protocols/oauth2#expiration).
 TESTING_DAYS = 7
-#: The API quota resets at midnight Pacific Time (§5.4).
+#: The API quota resets at midnight Pacific Time (quota and compliance audits page).
 QUOTA_ZONE = "America/Los_Angeles"
 #: YouTube does not say when a channel's daily upload limit resets (UNVERIFIED): a day.
 UPLOAD_LIMIT_WAIT = 24 * 3600.0
@@ -279,7 +282,7 @@ def _metadata(post: Post, settings: YouTubeSettings) -> dict[str, Any]:
 
 class _Token:
     """The access token: the stored one while it lasts, else one refreshed from the
-    long-lived refresh token (Google does not rotate refresh tokens, §5.1).
+    long-lived refresh token (Google does not rotate refresh tokens).
 
     With ``keep``, a refreshed access token is saved in the credentials file with
     its expiry and scopes, so the next step (or run) does not refresh again; only
@@ -552,7 +555,7 @@ class _Upload:
         )
 
 
-#: Answers of a session that no longer exists: 404 (expired, §5.2 step 4), 410 (gone).
+#: Answers of a session that no longer exists: 404 (expired, upload protocol step 4), 410.
 GONE = (404, 410)
 
 
@@ -615,7 +618,8 @@ def _received(response: httpx.Response) -> int:
 
 
 def classify(response: httpx.Response) -> PlatformError:
-    """Map a Google/YouTube error answer (§5.1, §5.4) to crosspost's error tree."""
+    """Map a Google/YouTube error answer (OAuth errors, YouTube's error reference
+    https://developers.google.com/youtube/v3/docs/errors) to crosspost's error tree."""
     status = response.status_code
     body = json_body(response)
     error = body.get("error") if isinstance(body, dict) else None
@@ -771,7 +775,8 @@ def oauth_app(settings: PlatformSettings) -> OAuthApp:
     """Google's authorization server, pointed at ``api_base`` like every other call.
 
     ``access_type=offline`` asks for a refresh token and ``prompt=consent`` gets a
-    new one even when the account had granted access before (§5.1).
+    new one even when the account had granted access before
+    (https://developers.google.com/identity/protocols/oauth2/native-app).
     """
     from crosspost.oauth import OAuthApp
 
@@ -983,7 +988,7 @@ def _granted(scopes: tuple[str, ...] | None) -> list[Finding]:
 
 def _testing(credentials: Credentials) -> list[Finding]:
     """Within 7 days of the login, a consent screen in "Testing" would end the refresh
-    token then; after 7 days a working refresh proves it is not (§5.1)."""
+    token then; after 7 days a working refresh proves it is not."""
     obtained = credentials.meta("obtained_at")
     if credentials.from_environment("refresh_token") or not isinstance(obtained, datetime):
         return []

@@ -1,4 +1,4 @@
-"""A fake TikTok Content Posting API (Direct Post), as strict as platform-apis.md §4.
+"""A fake TikTok Content Posting API (Direct Post), as strict as TikTok's references.
 
 Endpoints: ``POST /v2/post/publish/creator_info/query/``, ``.../video/init/``
 (FILE_UPLOAD), ``PUT /video/?upload_id=&upload_token=`` (the upload URL it hands
@@ -66,7 +66,7 @@ MAX_PHOTOS = 35
 PHOTO_BYTES = 20_000_000
 UPLOAD_LIFETIME = 3600.0
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
-#: Requests per minute per token (§4.5), enforced when ``rate_limits`` is on.
+#: Requests per minute per token (the API references), enforced when ``rate_limits`` is on.
 PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30, "user_info": 600}
 #: Login Kit scopes (scopes overview) and token lifetimes (user access token management).
 LOGIN_SCOPES = (

@@ -67,7 +67,7 @@ def tags_length(tags: list[str]) -> int:
 def google_error(
     code: int, reason: str, message: str, *, domain: str = "youtube.video", status: str = ""
 ) -> httpx.Response:
-    """Google's JSON error shape (§5.4)."""
+    """Google's JSON error shape (https://developers.google.com/youtube/v3/docs/errors)."""
     error: dict[str, Any] = {
         "code": code,
         "message": message,
@@ -165,10 +165,10 @@ class FakeYouTube(FakePlatform):
             expires = now + TESTING_LIFETIME if testing else None
         self.auth.tokens[refresh_token] = Token("refresh", grant, expires)
         self.has_channel = has_channel
-        #: videos.insert calls allowed per day (the 2026 per-method bucket, §5.4).
+        #: videos.insert calls allowed per day (the per-method bucket of the quota page).
         self.insert_quota = insert_quota
         self.inserts_used = 0
-        #: Unaudited API projects: every uploaded video is locked private (§5.2).
+        #: Unaudited API projects: every uploaded video is locked private (videos.insert).
         self.unaudited = unaudited
         self.sessions: dict[str, Session] = {}
         self.videos: list[dict[str, Any]] = []
@@ -353,7 +353,7 @@ class FakeYouTube(FakePlatform):
             return google_error(
                 401, "youtubeSignupRequired", "Unauthorized", domain="youtube.header"
             )
-        # Every request costs quota, even a refused one (§5.4).
+        # Every request costs quota, even a refused one (quota cost page).
         self.inserts_used += 1
         if self.inserts_used > self.insert_quota:
             return google_error(
