@@ -49,6 +49,7 @@ The new token is saved before anything uses it. An expired one cannot be renewed
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -608,6 +609,8 @@ EXPIRY_WARNING = timedelta(days=7)
 
 #: Refusals while logging in say to log in again.
 _login_classify = classifier(PLATFORM, "Instagram", "run crosspost auth login instagram again")
+#: Words of a refused app id or secret at api.instagram.com's token endpoint.
+CLIENT_REFUSED = re.compile(r"client secret|client_secret|client authentication|client_id", re.I)
 LoginWay = Literal["facebook", "instagram"]
 
 
@@ -803,10 +806,21 @@ async def _exchange_code(
             status=response.status_code,
         )
     token = payload.get("access_token") if isinstance(payload, dict) else None
+    words = _refusal_words(payload, response)
+    if response.status_code != 200 and CLIENT_REFUSED.search(words):
+        raise OAuthError(
+            PLATFORM,
+            f"Instagram refused the app's credentials ({words}): check app_id in "
+            "[platforms.instagram] and CROSSPOST_INSTAGRAM_APP_SECRET (the Instagram app id "
+            "and secret of Instagram Login, not the Meta app's); see "
+            "docs/platforms/instagram.md",
+            status=response.status_code,
+            error="invalid_client",
+        )
     if response.status_code != 200 or not isinstance(token, str) or not token:
         raise OAuthError(
             PLATFORM,
-            f"Instagram refused the authorization code ({_refusal_words(payload, response)}); "
+            f"Instagram refused the authorization code ({words}); "
             "codes are single-use and short-lived: run crosspost auth login instagram again",
             status=response.status_code,
             error="invalid_code",
