@@ -450,7 +450,9 @@ async def authorize(
                     "an error page: copy that whole address."
                 )
             text = session.ask(
-                "Paste the address here (or press Enter if the page said to close it): "
+                "Paste the address here: "
+                if receiver is None
+                else "Paste the address here (or press Enter if the page said to close it): "
             )
             if not text.strip() and receiver is not None and receiver.poll() is not None:
                 params = receiver.poll() or {}
