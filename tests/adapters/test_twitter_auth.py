@@ -501,7 +501,9 @@ def test_fake_checks_every_oauth1_signature() -> None:
 
     me = "http://testserver/2/users/me"
     assert client.get(me, headers={"Authorization": sign("GET", me)}).status_code == 200
-    wrong = client.get(me, headers={"Authorization": sign("GET", me, consumer_secret="nope")})
+    wrong = client.get(
+        me, headers={"Authorization": sign("GET", me, consumer_secret="wrong-consumer-secret-7f3a")}
+    )
     assert wrong.status_code == 401 and wrong.json()["title"] == "Unauthorized"
     header = sign("GET", me, nonce="fixed-nonce-1")
     assert client.get(me, headers={"Authorization": header}).status_code == 200
@@ -531,7 +533,7 @@ def test_fake_checks_every_oauth1_signature() -> None:
         me,
         consumer_key=fake.consumer_key,
         consumer_secret=CONSUMER_SECRET,
-        token="unknown-token",
+        token="unknown-token-5e2f",
         token_secret=secret,
     )
     assert client.get(me, headers={"Authorization": unknown}).status_code == 401
