@@ -122,6 +122,7 @@ class World:
         platforms["instagram"].update(
             ig_user_id=self.instagram.ig_user_id,
             media_base_url=self.origins["media"] + "/crosspost",
+            app_id=self.instagram.facebook_login.app_id,
         )
         path.write_text(tomli_w.dumps(data), encoding="utf-8")
         return path
@@ -130,7 +131,9 @@ class World:
         """Credentials the fakes accept."""
         return {
             "CROSSPOST_FACEBOOK_PAGE_TOKEN": self.facebook.page_token,
+            "CROSSPOST_FACEBOOK_APP_SECRET": self.facebook.login.app_secret,
             "CROSSPOST_INSTAGRAM_ACCESS_TOKEN": self.instagram.access_token,
+            "CROSSPOST_INSTAGRAM_APP_SECRET": self.instagram.facebook_login.app_secret,
             "CROSSPOST_TIKTOK_ACCESS_TOKEN": next(iter(self.tiktok.tokens)),
             "CROSSPOST_YOUTUBE_CLIENT_ID": self.youtube.client_id,
             "CROSSPOST_YOUTUBE_CLIENT_SECRET": self.youtube.client_secret,
