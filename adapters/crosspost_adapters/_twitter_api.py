@@ -76,6 +76,7 @@ from crosspost.api import (
 from crosspost.credentials import Credentials, env_name
 from crosspost.errors import (
     AuthError,
+    ConfigError,
     CredentialsError,
     InvalidContentError,
     PlatformError,
@@ -265,11 +266,15 @@ def _login_again(account: str, why: str, status: int | None = None) -> AuthError
 
 class _Signer:
     """How one run proves to X who it is: a bearer token (OAuth 2.0), renewed once when
-    X answers 401, or an OAuth 1.0a signature on every request."""
+    X answers 401 (unless ``renewing`` is off: doctor never renews), or an OAuth 1.0a
+    signature on every request."""
 
-    def __init__(self, ctx: PublishContext, settings: TwitterSettings) -> None:
+    def __init__(
+        self, ctx: PublishContext, settings: TwitterSettings, *, renewing: bool = True
+    ) -> None:
         self.ctx = ctx
         self.settings = settings
+        self.renewing = renewing
         credentials = ctx.credentials
         self.oauth1 = uses_oauth1(credentials)
         self._signature: oauth1.OAuth1Auth | None = None
@@ -295,6 +300,8 @@ class _Signer:
     async def recover(self, exc: AuthError) -> bool:
         """After X's 401: renew the OAuth 2.0 token once; whether to repeat the step."""
         if not isinstance(exc, _Unauthorized) or self.oauth1 or self.renewed:
+            return False
+        if not self.renewing:
             return False
         if not _renewable(self.ctx.credentials):
             return False
@@ -322,6 +329,14 @@ class _Signer:
                 credentials,
                 f"X refused the access token of {account} ({exc.detail}; expired or revoked)",
                 exc.status,
+            )
+        if not self.renewing and _renewable(credentials):
+            return AuthError(
+                "twitter",
+                f"X refused the access token of {account} ({exc.detail}): it was revoked or "
+                "expired early; the next publish renews it, and if X refuses that too, run "
+                f"{LOGIN_COMMAND}",
+                status=exc.status,
             )
         if self.renewed:
             return _login_again(
@@ -484,47 +499,64 @@ async def renew(adapter: TwitterAdapter, ctx: PublishContext, horizon: float) ->
 
 
 async def identity(adapter: TwitterAdapter, ctx: PublishContext) -> Account:
-    """The account's @username and id from ``GET /2/users/me``.
+    """The account's @username and id from ``GET /2/users/me``, with the stored token.
 
-    An expired OAuth 2.0 token is renewed first, as the next run would.
+    Never renews (``doctor`` is read-only: renewing replaces X's refresh token). An
+    OAuth 2.0 token past its expiry that the next publish will renew cannot be
+    asked with: ``ConfigError`` (doctor: "not checked") says so.
     """
-    await renew(adapter, ctx, 0.0)
+    why = _unchecked(ctx.credentials)
+    if why is not None:
+        raise ConfigError(why)
     settings = _settings(adapter, ctx)
-    session = _Session(ctx, ctx.api(classify), _Signer(ctx, settings), settings)
-    return await session.account()
+    signer = _Signer(ctx, settings, renewing=False)
+    return await _Session(ctx, ctx.api(classify), signer, settings).account()
+
+
+def _unchecked(credentials: Credentials) -> str | None:
+    """Why X cannot be asked who the account is without renewing first, or None."""
+    if uses_oauth1(credentials) or not _renewable(credentials):
+        return None
+    expires = credentials.expires_at("access_token")
+    if expires is None or expires > utcnow():
+        return None
+    return (
+        f"the X access token expired at {_when(expires)}; the next publish renews it, but "
+        "asking X now would mean renewing it here, which replaces the refresh token "
+        "(doctor never does)"
+    )
 
 
 async def diagnose(
     adapter: TwitterAdapter, ctx: PublishContext, post: Post | None
 ) -> list[Finding]:
-    """How X is signed in, whether the scopes cover the post, threads, expiry (offline)."""
+    """``doctor``'s X checks (offline): how requests are signed, whether the stored
+    scopes cover the post, and the risk a thread runs.
+
+    Token lifetimes are doctor's own check (``expires_at`` and the environment).
+    """
     settings = _settings(adapter, ctx)
     credentials = ctx.credentials
     findings: list[Finding] = []
     if uses_oauth1(credentials):
-        lacking = [key for key in OAUTH1_KEYS if credentials.get(key) is None]
-        if lacking:
-            findings.append(
-                Finding(
-                    "fail",
-                    f"OAuth 1.0a needs {', '.join(lacking)} too: set it, or run {OAUTH1_COMMAND}",
-                )
+        findings.append(
+            Finding(
+                "ok",
+                "signed with OAuth 1.0a user context: these tokens do not expire (the X app's "
+                "permission must be Read and write)",
             )
-        else:
+        )
+    elif credentials.get("access_token") is not None:
+        findings.append(_scopes(credentials, post))
+        if _renewable(credentials):
             findings.append(
                 Finding(
                     "ok",
-                    "signed in with OAuth 1.0a user context: these tokens do not expire "
-                    "(X's app permission must be Read and write)",
+                    "OAuth 2.0: the 2-hour access token is renewed before each run and the "
+                    f"rotated refresh token stored at once (for cron, {OAUTH1_COMMAND} gives "
+                    "tokens that do not expire)",
                 )
             )
-    elif credentials.get("access_token") is None:
-        findings.append(
-            Finding("fail", f"no X credentials: run {LOGIN_COMMAND} (or {OAUTH1_COMMAND})")
-        )
-    else:
-        findings.append(_scopes(credentials, post))
-        findings.append(_expiry(credentials))
     if post is not None and len(post.parts) > 1 and settings.threads_allowed:
         findings.append(
             Finding(
@@ -558,38 +590,6 @@ def _scopes(credentials: Credentials, post: Post | None) -> Finding:
             f"(it asks for {' '.join(SCOPES)})",
         )
     return Finding("ok", f"the X access token has the scopes posting needs ({' '.join(needed)})")
-
-
-def _expiry(credentials: Credentials) -> Finding:
-    now = utcnow()
-    expires = credentials.expires_at("access_token")
-    if _from_environment(credentials):
-        names = " and ".join(_from_environment(credentials))
-        return Finding(
-            "warn",
-            f"the X token comes from {names}: X's OAuth 2.0 access tokens last 2 hours and "
-            f"crosspost cannot renew one set in the environment; run {LOGIN_COMMAND} (or "
-            f"{OAUTH1_COMMAND}) and unset the variable",
-        )
-    if _renewable(credentials):
-        when = f"; it expires {_when(expires)}" if expires is not None else ""
-        return Finding(
-            "ok",
-            f"the X access token is renewed before each run{when} (the refresh token rotates "
-            "and is stored at once)",
-        )
-    if expires is not None and expires <= now:
-        return Finding(
-            "fail",
-            f"the X access token expired at {_when(expires)} and cannot be renewed (no refresh "
-            f"token): run {LOGIN_COMMAND}",
-        )
-    until = f"until {_when(expires)}" if expires is not None else "for an unknown time"
-    return Finding(
-        "warn",
-        f"the X access token works {until} and cannot be renewed (no refresh token): run "
-        f"{LOGIN_COMMAND}, or {OAUTH1_COMMAND} for tokens that do not expire",
-    )
 
 
 # -- logging in ---------------------------------------------------------------------

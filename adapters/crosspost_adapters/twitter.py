@@ -182,15 +182,18 @@ class TwitterAdapter(Adapter):
     # -- accounts (docs/platforms/twitter.md) ---------------------------------
 
     def missing_credentials(self, credentials: Credentials) -> list[str]:
-        """Nothing when the set X would use is complete; else what each way of signing
-        in lacks, one entry per way (``OAuth 2.0: access_token``)."""
+        """The keys still missing: none when either set is complete.
+
+        With OAuth 1.0a chosen (``consumer_key`` and ``access_token_secret`` set),
+        what it lacks; with nothing usable, ``access_token`` first (alone it makes
+        the OAuth 2.0 set), then what OAuth 1.0a needs besides.
+        """
         oauth1 = [key for key in OAUTH1_KEYS if credentials.get(key) is None]
-        if uses_oauth1(credentials):  # OAuth 1.0a is what would sign: only its gaps matter
-            return [f"OAuth 1.0a: {', '.join(oauth1)}"] if oauth1 else []
-        oauth2 = [key for key in OAUTH2_KEYS if credentials.get(key) is None]
-        if not oauth2:
+        if uses_oauth1(credentials):
+            return oauth1
+        if credentials.get("access_token") is not None:
             return []
-        return [f"OAuth 2.0: {', '.join(oauth2)}", f"OAuth 1.0a: {', '.join(oauth1)}"]
+        return [*OAUTH2_KEYS, *(key for key in oauth1 if key not in OAUTH2_KEYS)]
 
     async def login(self, session: LoginSession) -> Login:
         """OAuth 2.0 with PKCE, or the 3-legged OAuth 1.0a flow with ``--oauth1``."""

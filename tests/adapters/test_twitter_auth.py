@@ -27,7 +27,7 @@ from crosspost import oauth1
 from crosspost.adapter import Login, LoginSession, Post, Published
 from crosspost.api import PublishContext
 from crosspost.credentials import Credentials, CredentialStore
-from crosspost.errors import AuthError, CredentialsError, CrosspostError
+from crosspost.errors import AuthError, ConfigError, CredentialsError, CrosspostError
 from crosspost_adapters import _twitter_api
 from crosspost_adapters.twitter import TwitterAdapter, TwitterSettings
 from tests.adapters.test_twitter import example_post, video_post
@@ -731,17 +731,38 @@ def test_an_unrenewable_token_that_still_works_is_used(x: X) -> None:
 # -- identity, diagnose, missing credentials ----------------------------------------------
 
 
-def test_identity_renews_an_expired_token_first(x: X) -> None:
-    oauth2_login(x)
-    x.clock.advance(days=3)
-
+def identity(x: X, environ: dict[str, str] | None = None) -> Any:
     async def go() -> Any:
         async with httpx.AsyncClient(**LOOPBACK) as client:
-            return await TwitterAdapter(x.settings).identity(x.context(client))
+            return await TwitterAdapter(x.settings).identity(x.context(client, environ))
 
-    account = run(go())
+    return x.attempt(go)
+
+
+def test_identity_asks_x_and_never_renews(x: X) -> None:
+    """doctor is read-only: identity asks /2/users/me with the stored token; a token the
+    next publish would renew is "not checked" rather than renewed (that would replace the
+    refresh token); a revoked one is refused in words."""
+    login = oauth2_login(x)
+    account = identity(x)
     assert (account.name, account.id) == ("@kpumura", x.fake.user_id)
-    assert len([p for p in x.token_requests() if p["grant_type"] == "refresh_token"]) == 1
+    x.clock.advance(days=3)
+    with pytest.raises(ConfigError, match="the next publish renews it") as caught:
+        identity(x)
+    assert "doctor never does" in str(caught.value)
+    x.clock.advance(days=-3)
+    x.fake.oauth.tokens[login.secrets["access_token"]].revoked = True
+    with pytest.raises(AuthError, match="the next publish renews it") as refused:
+        identity(x)
+    assert "@kpumura" in str(refused.value)
+    assert [p["grant_type"] for p in x.token_requests()] == ["authorization_code"]
+    assert x.stored()["refresh_token"] == login.secrets["refresh_token"]
+
+
+def test_identity_under_oauth1(x: X) -> None:
+    oauth1_login(x)
+    assert identity(x).name == "@kpumura"
+    assert x.fake.signed[-1] == "GET /2/users/me"
 
 
 def diagnose(x: X, post: Post | None, environ: dict[str, str] | None = None) -> list[Any]:
@@ -752,38 +773,33 @@ def diagnose(x: X, post: Post | None, environ: dict[str, str] | None = None) -> 
     return run(go())
 
 
-def test_diagnose_scopes_threads_and_expiry(x: X, tmp_path: Path) -> None:
+def test_diagnose_scopes_and_threads(x: X, tmp_path: Path) -> None:
     from tests.adapters.test_twitter import thread_post
 
     login = oauth2_login(x)
-    findings = diagnose(x, example_post())
-    assert [f.level for f in findings] == ["ok", "ok"]
-    assert "media.write" in findings[0].message
-    assert "renewed before each run" in findings[1].message
+    (scopes, renewal) = diagnose(x, example_post())
+    assert (scopes.level, renewal.level) == ("ok", "ok")
+    assert "media.write" in scopes.message and "renewed before each run" in renewal.message
 
     x.store(scopes=["tweet.read", "tweet.write", "users.read"])
     (scopes, _) = diagnose(x, example_post())
     assert scopes.level == "fail" and "media.write" in scopes.message
+    assert "crosspost auth login twitter" in scopes.message
     (scopes, _) = diagnose(x, text_post())
     assert scopes.level == "ok"
 
     findings = diagnose(x, thread_post(tmp_path))
     assert findings[-1].level == "warn" and "thread" in findings[-1].message
-
-    x.store(refresh_token=None)
-    x.clock.advance(hours=3)
-    (_, expiry) = diagnose(x, text_post())
-    assert expiry.level == "fail" and "crosspost auth login twitter" in expiry.message
+    assert "threads_allowed = false" in findings[-1].message
 
     environ = {"CROSSPOST_TWITTER_ACCESS_TOKEN": login.secrets["access_token"]}
-    (scopes, expiry) = diagnose(x, text_post(), environ)
-    assert scopes.level == "warn" and expiry.level == "warn"
-    assert "CROSSPOST_TWITTER_ACCESS_TOKEN" in expiry.message
+    (scopes,) = diagnose(x, text_post(), environ)
+    assert scopes.level == "warn" and "does not know the scopes" in scopes.message
+    assert x.fake.requests[-1].url.path == "/2/users/me"  # diagnose itself sent nothing
 
 
 def test_diagnose_oauth1_and_nothing(x: X) -> None:
-    (finding,) = diagnose(x, text_post())
-    assert finding.level == "fail" and "crosspost auth login twitter" in finding.message
+    assert diagnose(x, text_post()) == []
     oauth1_login(x)
     (finding,) = diagnose(x, example_post())
     assert finding.level == "ok" and "do not expire" in finding.message
@@ -803,13 +819,11 @@ def test_missing_credentials_accepts_either_set() -> None:
         missing(consumer_key="k", consumer_secret="s", access_token="a", access_token_secret="t")
         == []
     )
-    assert missing() == [
-        "OAuth 2.0: access_token",
-        "OAuth 1.0a: consumer_key, consumer_secret, access_token, access_token_secret",
-    ]
-    assert missing(consumer_key="k", access_token_secret="t") == [
-        "OAuth 1.0a: consumer_secret, access_token"
-    ]
+    # Nothing usable: access_token alone would do (OAuth 2.0); the rest is OAuth 1.0a's.
+    assert missing() == ["access_token", "consumer_key", "consumer_secret", "access_token_secret"]
+    assert missing(consumer_key="k") == ["access_token", "consumer_secret", "access_token_secret"]
+    # OAuth 1.0a chosen: only its gaps.
+    assert missing(consumer_key="k", access_token_secret="t") == ["consumer_secret", "access_token"]
     assert set(TwitterAdapter.secrets) >= {
         "refresh_token",
         "client_id",
