@@ -417,13 +417,15 @@ async def authorize(
     Enter at the paste prompt takes what a loopback listener received.
     """
     state = flow.new_state()
-    url = flow.authorize_url(app, client_id, redirect_uri, state, None)
     target = urlsplit(redirect_uri)
     listen = target.scheme == "http" and target.hostname in ("127.0.0.1", "localhost", "::1")
     with contextlib.ExitStack() as stack:
         receiver = None
         if listen:
             receiver = stack.enter_context(LoopbackReceiver(target.path or "/", target.port))
+            if target.port is None:  # no port given: the free one the listener took
+                redirect_uri = receiver.redirect_uri
+        url = flow.authorize_url(app, client_id, redirect_uri, state, None)
         opened = False
         if session.open_browser:
             session.say(

@@ -29,6 +29,7 @@ from crosspost.adapter import Account, Finding, Login, LoginSession, Part, Post
 from crosspost.api import PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import AuthError, CredentialsError
+from crosspost.media import MediaFile
 from crosspost.oauth import OAuthError
 from crosspost.units import Unit
 from crosspost_adapters import _graph
@@ -598,8 +599,8 @@ def test_diagnose_with_a_refused_token_fails_without_showing_it(tmp_path: Path) 
 
 
 def user_token_file(tmp_path: Path, fake: FakeFacebook, expires: datetime) -> dict[str, str]:
-    """A credentials file with the user token of ``video_upload = "app"``; the environment
-    that reads it (the Page token and app secret in the file too)."""
+    """A credentials file with the user token of ``video_upload = "app"`` (the Page token
+    and app secret in it too); returns the (empty) environment, so the file is read."""
     file = tmp_path / "credentials.toml"
     file.write_text(
         f'[facebook]\npage_token = "{fake.page_token}"\nuser_token = "{fake.user_token}"\n'
@@ -611,8 +612,6 @@ def user_token_file(tmp_path: Path, fake: FakeFacebook, expires: datetime) -> di
 
 
 def video_post(tmp_path: Path) -> Post:
-    from crosspost.media import MediaFile
-
     path = tmp_path / "clip.mp4"
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100))
     text = "Halo"
@@ -680,3 +679,15 @@ def test_errors_while_logging_in_never_carry_a_token(tmp_path: Path) -> None:
     assert isinstance(attempt.error, AuthError)
     assert "Session has expired" in str(attempt.error)
     assert_no_secret(fake, str(attempt.error), *attempt.said)
+
+
+def test_a_loopback_redirect_without_a_port_takes_a_free_one(tmp_path: Path) -> None:
+    """``redirect_uri = "http://127.0.0.1/callback"``: the listener's free port goes into
+    the redirect URI (for an app that accepts any loopback port)."""
+    with served(redirect="http://127.0.0.1:*/callback") as (fake, origin, _):
+        attempt = log_in(fake, origin, tmp_path, redirect_uri="http://127.0.0.1/callback")
+    assert attempt.login is not None, attempt.error
+    [dialog] = calls(fake, "/dialog/oauth")
+    sent = urlsplit(dialog.url.params["redirect_uri"])
+    assert sent.hostname == "127.0.0.1" and sent.port and sent.path == "/callback"
+    assert attempt.person.delivered
