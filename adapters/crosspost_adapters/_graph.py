@@ -619,7 +619,7 @@ def choose_page(
     matches: Callable[[ManagedPage, str], bool] | None = None,
 ) -> ManagedPage | None:
     """The Page to use: the one ``wanted`` names (None if it is not among ``pages``), the
-    only one, or the person's choice."""
+    only one, or the person's choice (an ``OAuthError`` when none was chosen)."""
     if wanted:
         test = matches or (lambda page, value: page.id == value)
         return next((p for p in pages if test(p, wanted)), None)
@@ -627,7 +627,11 @@ def choose_page(
         return pages[0]
     index = session.choose(question, [(label or (lambda p: p.label))(p) for p in pages])
     if not 0 <= index < len(pages):
-        return None
+        raise OAuthError(
+            session.platform,
+            f"nothing was chosen: run crosspost auth login {session.platform} again",
+            error="no_choice",
+        )
     return pages[index]
 
 

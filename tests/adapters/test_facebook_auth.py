@@ -691,3 +691,12 @@ def test_a_loopback_redirect_without_a_port_takes_a_free_one(tmp_path: Path) -> 
     sent = urlsplit(dialog.url.params["redirect_uri"])
     assert sent.hostname == "127.0.0.1" and sent.port and sent.path == "/callback"
     assert attempt.person.delivered
+
+
+def test_no_page_chosen_stops_the_login(tmp_path: Path) -> None:
+    """The person picks nothing (out of range): the login stops, saying to start again."""
+    others = (FakePage("200000000000002", "Humas KPU Sumsel", "fb-page-token-sumsel"),)
+    with served(other_pages=others) as (fake, origin, redirect):
+        attempt = log_in(fake, origin, tmp_path, redirect_uri=redirect, choose=-1)
+    assert isinstance(attempt.error, OAuthError)
+    assert "nothing was chosen" in str(attempt.error)
