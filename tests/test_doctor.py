@@ -162,8 +162,8 @@ def test_all_green_exits_0_with_a_block_per_platform(world: World, tmp_path: Pat
     assert "✗" not in out
     assert "✓ credentials: from the environment: CROSSPOST_TIKTOK_ACCESS_TOKEN" in out
     # Instagram fetches the photo from media_base_url: HEAD, then GET where HEAD was refused.
-    base = world.origins["media"] + "/crosspost/media"
-    assert f"  ✓ media {base}/humas.jpg: reachable (image/jpeg)" in out
+    url = world.origins["media"] + "/crosspost/media/humas.jpg"
+    assert any(x.startswith("✓ ") and url in x for x in blocks(out)["Instagram"]), out
     assert [r.method for r in world.media.requests][:2] == ["HEAD", "GET"]
     assert no_post_anywhere(world)
     for secret in world.environ().values():
@@ -338,24 +338,44 @@ def test_unreachable_instagram_media_fails(where: str, world: World, tmp_path: P
     result = crosspost(world, tmp_path, "doctor", str(ANNOUNCEMENT), config=config)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = blocks(result.stdout)["Instagram"]
-    why = "answered 404" if where == "404" else "cannot be fetched"
-    assert any(
-        line.startswith(f"✗ media {base}/media/humas.jpg: {why}") and "Instagram" in line
-        for line in lines
-    ), lines
+    assert any(x.startswith("✗ ") and f"{base}/media/humas.jpg" in x for x in lines), lines
     assert not world.instagram.posts
 
 
-def test_media_served_without_a_content_type_fails(tmp_path: Path) -> None:
-    """A server that sends the bytes without Content-Type: Instagram's fetch would refuse it."""
-    plain = World()  # its media host sends no Content-Type
-    with plain.serving():
-        result = crosspost(plain, tmp_path, "doctor", str(ANNOUNCEMENT), "--platform", "instagram")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert any(
-        "humas.jpg: served with no content type; Instagram needs image/…" in line
-        for line in blocks(result.stdout)["Instagram"]
-    )
+def photo_post(world: World, tmp_path: Path) -> tuple[Path, Path]:
+    """A TikTok photo post (TikTok pulls photos from their URLs) and its config."""
+    folder = tmp_path / "photo"
+    folder.mkdir()
+    (folder / "media").symlink_to(EXAMPLE / "media")
+    text = ANNOUNCEMENT.read_text("utf-8")
+    text = text.replace('path = "media/humas.mp4"', 'path = "media/humas.jpg"')
+    text = text.replace('id = "', 'targets = ["tiktok"]\nid = "', 1)
+    path = folder / "announcement.toml"
+    path.write_text(text, encoding="utf-8")
+    base = world.origins["media"] + "/crosspost"
+    return path, edited_config(world, tmp_path, tiktok={"media_base_url": base})
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed", "untyped"])
+def test_tiktok_photo_urls_need_an_image_content_type(typed: bool, tmp_path: Path) -> None:
+    """TikTok pulls photos from their URLs: served as image/jpeg ✓; without a type ✗, exit 1."""
+    world = World()
+    if typed:
+        world.media = TypedMediaHost(EXAMPLE)
+    with world.serving():
+        path, config = photo_post(world, tmp_path)
+        result = crosspost(world, tmp_path, "doctor", str(path), config=config)
+    url = world.origins["media"] + "/crosspost/media/humas.jpg"
+    lines = blocks(result.stdout)["TikTok"]
+    if typed:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"✓ media {url}: reachable (image/jpeg)" in lines
+    else:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert (
+            f"✗ media {url}: served with no content type; TikTok needs image/… (image/jpeg "
+            "for this file): fix the web server's types" in lines
+        )
 
 
 def test_an_unwritable_state_directory_fails(world: World, tmp_path: Path) -> None:

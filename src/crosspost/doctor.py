@@ -17,7 +17,8 @@ announcement), in this order:
   account can see);
 * with an announcement: its posts' problems, and every media URL a platform
   fetches by itself (Instagram always, TikTok photos, Facebook media given only
-  as a URL) answers 200 with an image or video content type.
+  as a URL) answers 200 with an image or video content type, unless the
+  adapter's own findings already speak of that URL (Instagram checks its own).
 
 Read-only: ``Adapter.renew`` is never called here, since renewing rotates
 refresh tokens; doctor only reads what renewal would use. Platforms are checked
@@ -296,14 +297,18 @@ async def check_platform(
     except CredentialsError as exc:
         report.add("fail", str(exc))
         missing = ["?"]
+    said: list[str] = []
     if not missing and settings_ok:
         ctx = PublishContext(
             client=client, platform=name, settings=adapter.settings, credentials=credentials
         )
         if await _identity(adapter, ctx, report):
-            await _diagnose(adapter, ctx, post, report)
+            said = await _diagnose(adapter, ctx, post, report)
     if post is not None:
         for media in fetched_by_url(post):
+            assert media.url is not None
+            if any(media.url in message for message in said):
+                continue  # the adapter checked this URL itself, by its platform's rules
             finding = await check_media(client, media, adapter.display_name)
             report.add(finding.level, finding.message)
     return report
@@ -336,21 +341,22 @@ async def _identity(adapter: Adapter, ctx: PublishContext, report: PlatformRepor
 
 async def _diagnose(
     adapter: Adapter, ctx: PublishContext, post: Post | None, report: PlatformReport
-) -> None:
-    """The adapter's own findings: ids, scopes, visibility."""
+) -> list[str]:
+    """The adapter's own findings (ids, scopes, visibility, media URLs); their messages."""
     try:
         findings = await adapter.diagnose(ctx, post)
     except AuthError as exc:
         report.add("fail", exc.message)
-        return
+        return []
     except PlatformError as exc:
         report.add("fail", f"could not finish the checks: {exc.message}")
-        return
+        return []
     except InputError as exc:
         report.add("fail", str(exc))
-        return
+        return []
     for finding in findings:
         report.add(finding.level, finding.message)
+    return [finding.message for finding in findings]
 
 
 def sources(adapter: Adapter, credentials: Credentials) -> str:
