@@ -287,6 +287,50 @@ def test_a_token_expiring_in_two_days_warns(world: World, tmp_path: Path) -> Non
     assert not world.tiktok.calls(r"/oauth/token")
 
 
+def test_doctor_never_renews_rotating_tokens(world: World, tmp_path: Path) -> None:
+    """Expired X and TikTok tokens with live refresh tokens: fine (the next publish renews
+    them), and doctor itself asks for no token: the credentials file stays as it was."""
+    hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    store_credentials(
+        tmp_path,
+        "twitter",
+        access_token=world.twitter.token,
+        refresh_token="x-refresh-token-5150",
+        client_id="x-client-id",
+        expires_at=hour_ago,
+    )
+    path = store_credentials(
+        tmp_path,
+        "tiktok",
+        access_token=world.environ()["CROSSPOST_TIKTOK_ACCESS_TOKEN"],
+        refresh_token="tt-refresh-token-5150",
+        client_key="tt-client-key",
+        client_secret="tt-client-secret-5150",
+        expires_at=hour_ago,
+        refresh_expires_at=hour_ago + timedelta(days=180),
+    )
+    before = path.read_bytes()
+    env = without(
+        without(world.environ(), "CROSSPOST_TIKTOK_ACCESS_TOKEN"), "CROSSPOST_TWITTER_ACCESS_TOKEN"
+    )
+    result = crosspost(world, tmp_path, "doctor", str(ANNOUNCEMENT), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = blocks(result.stdout)
+    for name in ("TikTok", "X / Twitter"):
+        assert any(
+            re.fullmatch(
+                r"✓ the access token expired 1h( \d+s)? ago \(.+ UTC\); it is renewed before "
+                "publishing",
+                line,
+            )
+            for line in found[name]
+        ), found[name]
+    assert path.read_bytes() == before
+    assert not world.twitter.calls(r"/2/oauth2/token")
+    assert not world.tiktok.calls(r"/v2/oauth/token/")
+    assert "5150" not in result.stdout + result.stderr
+
+
 def test_a_token_expiring_before_publish_at_fails(world: World, tmp_path: Path) -> None:
     """The post is due in 3 days, the token (not renewable) dies in 2: tonight's run fails."""
     folder = tmp_path / "announcements"
