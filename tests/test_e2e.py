@@ -99,10 +99,13 @@ def test_unknown_outcome_exit_3_and_never_reposted(world: World, tmp_path: Path)
     result = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "? X / Twitter: outcome unknown" in result.stdout
+    command = f"crosspost resolve {ANNOUNCEMENT} --platform twitter --not-published"
+    assert command in result.stdout
+    # Run again (as cron would): X is looked up again, still unknown, and not re-reported.
     again = crosspost(world, tmp_path, "publish", "--now", str(ANNOUNCEMENT))
     assert again.returncode == 3
-    command = f"crosspost resolve {ANNOUNCEMENT} --platform twitter --not-published"
-    assert command in again.stdout
+    assert "outcome unknown" not in again.stdout
+    assert command in crosspost(world, tmp_path, "status", str(ANNOUNCEMENT)).stdout
     assert len(world.twitter.calls(r"POST /2/tweets$")) == 1
     assert len(world.facebook.posts) == 1
     # The officer looked, the post is not there, and says so with the command given.
