@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -100,10 +101,19 @@ def publish(
             force=tuple(canonical(p) for p in platform or ()) if force else (),
             again=again,
         )
-        results = run(plan, store=store, policy=policy, out=out, live=not json and out.is_terminal)
+        steps = out
+        if not out.is_terminal and not json:
+            # Off a terminal (cron) the step lines are kept back and shown only
+            # with results worth reading: a quiet run must print nothing at all.
+            from rich.console import Console
+
+            steps = Console(file=io.StringIO(), no_color=True, highlight=False, width=out.width)
+        results = run(
+            plan, store=store, policy=policy, out=steps, live=not json and out.is_terminal
+        )
     finally:
         store.close()
-    report(plan, results, out, json)
+    report(plan, results, out, json, steps=_kept(steps, out))
 
 
 def _is_due(plan: Plan, store: Store, out: Console, json: bool) -> bool:
@@ -159,7 +169,14 @@ def late_message(plan: Plan, file: str) -> str:
     )
 
 
-def report(plan: Plan, results: list[Result], out: Console, json: bool) -> None:
+def _kept(steps: Console, out: Console) -> str:
+    """The step lines held back from cron (empty when they went straight to ``out``)."""
+    if steps is out or not isinstance(steps.file, io.StringIO):
+        return ""
+    return steps.file.getvalue()
+
+
+def report(plan: Plan, results: list[Result], out: Console, json: bool, *, steps: str = "") -> None:
     """Print the results (quiet under cron when nothing new happened) and exit with the code."""
     from crosspost.publishing import exit_code
 
@@ -169,6 +186,8 @@ def report(plan: Plan, results: list[Result], out: Console, json: bool) -> None:
         r.quiet or (r.earlier and r.status == "published") for r in results
     ):
         # From cron, a run that found nothing new to say stays silent.
+        if steps:
+            out.file.write(steps)
         show_results(results, out)
     code = exit_code(results)
     if code:
