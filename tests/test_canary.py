@@ -141,8 +141,14 @@ class Run:
 def run(tmp_path: Path) -> Iterator[Run]:
     """The five fakes, each accepting only canary secrets, on loopback."""
     world = World()
-    world.facebook = FakeFacebook(page_token=canary("fb-page"), user_token=canary("fb-user"))
-    world.instagram = FakeInstagram(access_token=canary("ig"))
+    world.facebook = FakeFacebook(
+        page_token=canary("fb-page"),
+        user_token=canary("fb-user"),
+        app_secret=canary("fb-app-secret"),
+    )
+    world.instagram = FakeInstagram(
+        access_token=canary("ig"), facebook_login={"app_secret": canary("ig-app-secret")}
+    )
     world.tiktok = FakeTikTok(token=canary("tt"))
     world.youtube = FakeYouTube(
         client_id=canary("yt-id") + ".apps.googleusercontent.com",
@@ -158,8 +164,10 @@ def run(tmp_path: Path) -> Iterator[Run]:
 
 def test_the_canaries_are_what_the_fakes_accept(run: Run) -> None:
     """Every credential is a canary, and publishing with them works (so they were used)."""
-    assert len(run.canaries) == 7
-    assert all(value.startswith("CANARY-") for value in run.canaries)
+    given = run.world.environ()
+    assert len(run.canaries) == len(given) >= 9
+    # A credential added to the World without a canary here fails this line.
+    assert all(value.startswith("CANARY-") for value in given.values()), sorted(given)
     assert run.world.facebook.page_token == run.page_token
     path = run.announce("once", "canary-once")
     run("publish", "--now", path)
