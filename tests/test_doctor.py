@@ -7,7 +7,6 @@ in tmp_path; the expiry rules and the media URL check are also tested in-process
 from __future__ import annotations
 
 import json
-import mimetypes
 import os
 import re
 import socket
@@ -37,22 +36,20 @@ ANNOUNCEMENT = EXAMPLE / "announcement.toml"
 NAMES = ["Facebook", "Instagram", "TikTok", "YouTube", "X / Twitter"]
 
 
-class TypedMediaHost(MediaHost):
-    """The organisation's web server as real ones are: files with their Content-Type."""
+class UntypedMediaHost(MediaHost):
+    """A misconfigured web server: files served with no Content-Type at all."""
 
     def _file(self, request: httpx.Request, path: str) -> httpx.Response:
         response = super()._file(request, path)
         if response.status_code != 200:
             return response
-        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        return httpx.Response(200, content=response.content, headers={"Content-Type": kind})
+        return httpx.Response(200, content=response.content)
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
     """Five fakes and a media host that sends content types, on loopback for the test."""
     w = World()
-    w.media = TypedMediaHost(EXAMPLE)
     with w.serving():
         yield w
 
@@ -404,8 +401,8 @@ def photo_post(world: World, tmp_path: Path) -> tuple[Path, Path]:
 def test_tiktok_photo_urls_need_an_image_content_type(typed: bool, tmp_path: Path) -> None:
     """TikTok pulls photos from their URLs: served as image/jpeg ✓; without a type ✗, exit 1."""
     world = World()
-    if typed:
-        world.media = TypedMediaHost(EXAMPLE)
+    if not typed:
+        world.media = UntypedMediaHost(EXAMPLE)
     with world.serving():
         path, config = photo_post(world, tmp_path)
         result = crosspost(world, tmp_path, "doctor", str(path), config=config)

@@ -333,6 +333,9 @@ async def _identity(adapter: Adapter, ctx: PublishContext, report: PlatformRepor
     except ConfigError as exc:  # the adapter cannot tell (yet): not a failure of the account
         report.add("warn", f"account: not checked: {exc}")
         return True
+    except Exception as exc:  # a bug of ours: a finding, not exit 70 for the whole check
+        report.add("fail", _bug("checking the account", exc))
+        return False
     report.account = account.name
     shown = account.name + (f" ({account.url})" if account.url else "")
     report.add("ok", f"account: {shown}")
@@ -354,9 +357,21 @@ async def _diagnose(
     except InputError as exc:
         report.add("fail", str(exc))
         return []
+    except Exception as exc:  # a bug of ours: a finding, not exit 70 for the whole check
+        report.add("fail", _bug("checking", exc))
+        return []
     for finding in findings:
         report.add(finding.level, finding.message)
     return [finding.message for finding in findings]
+
+
+def _bug(what: str, exc: Exception) -> str:
+    from crosspost.redaction import redact
+
+    return redact(
+        f"crosspost failed unexpectedly while {what} ({type(exc).__name__}: {exc}); "
+        "run with --debug and please report it"
+    )
 
 
 def sources(adapter: Adapter, credentials: Credentials) -> str:

@@ -43,7 +43,11 @@ class MediaHost(FakePlatform):
         target = (self.folder / path).resolve()
         if self.folder.resolve() not in target.parents or not target.is_file():
             return httpx.Response(404)
-        return httpx.Response(200, content=target.read_bytes())
+        import mimetypes
+
+        # A web server names the type of what it serves (Instagram and TikTok check it).
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return httpx.Response(200, content=target.read_bytes(), headers={"content-type": kind})
 
 
 class World:
