@@ -206,7 +206,7 @@ def test_validate_example_ok(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_preview_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    """preview --json is one document with the fields design.md promises."""
+    """preview --json is one document with the fields docs/json.md promises."""
     code, out, _ = run(capsys, "preview", "--json", str(EXAMPLE / "announcement.toml"))
     assert code == 0
     data = json.loads(out)

@@ -737,7 +737,7 @@ def test_state_dir_from_config_is_relative_to_the_config_file(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert state_dir("state", config) == tmp_path / "office" / "state"
     monkeypatch.setenv("CROSSPOST_HOME", str(tmp_path / "crosspost-home"))
-    assert state_dir("../shared/state", config) == tmp_path / "shared" / "state"
+    assert state_dir("../common/state", config) == tmp_path / "common" / "state"
     assert state_dir(str(tmp_path / "elsewhere"), config) == tmp_path / "elsewhere"
     assert state_dir("~/crosspost-state", config) == tmp_path / "home" / "crosspost-state"
     assert state_dir("state", Path("office/crosspost.toml")) == tmp_path / "office" / "state"

@@ -98,7 +98,7 @@ _POLICY = {
 
 
 def _specific(error: GraphError, response: httpx.Response) -> PlatformError | None:
-    """Facebook's own codes (platform-apis.md §2.5), asked before the shared Graph codes."""
+    """Facebook's own codes (docs/platforms/facebook.md), asked before the shared Graph codes."""
     status = response.status_code
     if error.code == 506 or error.subcode == 1366051:
         return InvalidContentError(

@@ -1,6 +1,6 @@
 """What Facebook Pages and Instagram share: Meta's Graph API URLs, auth and error object.
 
-Both platforms answer errors with the Graph error object (platform-apis.md §2.5,
+Both platforms answer errors with the Graph error object (docs/platforms/facebook.md,
 §3.5; developers.facebook.com/docs/graph-api/guides/error-handling)::
 
     {"error": {"message": "...", "type": "OAuthException", "code": 190,
@@ -46,12 +46,12 @@ if TYPE_CHECKING:
     from crosspost.adapter import LoginSession
 
 GRAPH = "https://graph.facebook.com"
-#: Facebook's video publishing endpoint lives on its own host (platform-apis.md §2.2).
+#: Facebook's video publishing endpoint lives on its own host (docs/platforms/facebook.md).
 GRAPH_VIDEO = "https://graph-video.facebook.com"
-#: The Instagram API with Instagram Login (platform-apis.md §3).
+#: The Instagram API with Instagram Login (docs/platforms/instagram.md).
 GRAPH_INSTAGRAM = "https://graph.instagram.com"
 
-#: Error codes of the Graph error-handling guide (platform-apis.md §2.5).
+#: Error codes of the Graph error-handling guide (docs/platforms/facebook.md).
 AUTH_CODES = frozenset({102, 190})
 #: 458 app not installed, 459 checkpoint, 460 password changed, 463 expired,
 #: 464 unconfirmed user, 467 invalid token (and the rest of that range).
@@ -166,7 +166,7 @@ def wait_hint(response: httpx.Response) -> float | None:
     """Seconds Meta asked us to wait: ``Retry-After``, else the usage headers' estimate.
 
     ``X-Business-Use-Case-Usage`` maps ids to lists of usage objects whose
-    ``estimated_time_to_regain_access`` is in minutes (platform-apis.md §2.5).
+    ``estimated_time_to_regain_access`` is in minutes (docs/platforms/facebook.md).
     """
     seconds = retry_after(response)
     if seconds is not None:

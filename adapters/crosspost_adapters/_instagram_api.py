@@ -1,6 +1,6 @@
 """Publishing to an Instagram professional account: container → status → publish.
 
-The flow (platform-apis.md §3.2; IG User Media and media_publish references):
+The flow (docs/platforms/instagram.md; IG User Media and media_publish references):
 
 1. Optionally ``GET /{v}/{ig_user_id}/content_publishing_limit?fields=config,quota_usage``:
    when the 50-posts-per-24-hours quota is used up, stop before doing anything.
@@ -99,7 +99,7 @@ PLATFORM = "instagram"
 #: How many times media_publish is tried again after "not ready" (9007/2207027).
 NOT_READY_TRIES = 3
 #: Subcodes whose own user message (``error_user_msg``) says best what to change
-#: (error-codes reference, platform-apis.md §3.5).
+#: (error-codes reference, docs/platforms/instagram.md).
 _CONTENT_SUBCODES = frozenset({2207004, 2207005, 2207009, 2207026, 2207028, 2207040, 2207057})
 #: Subcodes that say "make a new container and try again": nothing was published.
 _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207032, 2207053})

@@ -94,7 +94,7 @@ class Post:
         return self.parts[0].text if self.parts else ""
 
     def to_json(self) -> dict[str, Any]:
-        """The preview JSON form (design.md, "Preview JSON")."""
+        """The preview JSON form (docs/json.md, "preview")."""
         data: dict[str, Any] = {
             "platform": self.platform,
             "unit": self.unit.value,

@@ -34,7 +34,7 @@ class Plan:
         return {p.platform: p.problems for p in self.posts if p.problems}
 
     def to_json(self) -> dict[str, Any]:
-        """The preview JSON document (design.md, "Preview JSON")."""
+        """The preview JSON document (docs/json.md, "preview")."""
         return {
             "announcement": self.loaded.id,
             "publish_at": self.loaded.publish_at.isoformat() if self.loaded.publish_at else None,

@@ -781,7 +781,7 @@ def test_policy_block_is_invalid_content() -> None:
 def test_graph_error_codes_map_to_the_error_tree(
     status: int, error: dict[str, Any], kind: type[PlatformError]
 ) -> None:
-    """Each Graph code of platform-apis.md §2.5 becomes the right error class."""
+    """Each Graph code of docs/platforms/facebook.md becomes the right error class."""
     request = httpx.Request("POST", "https://graph.facebook.com/v25.0/1/feed")
     body = {"error": {"message": "m", "type": "OAuthException", **error}}
     found = classify(httpx.Response(status, json=body, request=request))

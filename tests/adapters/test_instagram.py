@@ -511,7 +511,7 @@ def test_missing_token_names_the_variable_before_any_request() -> None:
 def test_instagram_error_codes_map_to_the_error_tree(
     error: dict[str, Any], kind: type[PlatformError]
 ) -> None:
-    """Each code of platform-apis.md §3.5 becomes the right error class."""
+    """Each code of docs/platforms/instagram.md becomes the right error class."""
     request = httpx.Request("POST", "https://graph.facebook.com/v25.0/1/media")
     body = {"error": {"message": "m", "error_user_msg": "Instagram says so", **error}}
     found = classify(httpx.Response(400, json=body, request=request))

@@ -1,4 +1,4 @@
-"""A fake Facebook Graph API for Pages, as strict as platform-apis.md §2 lets it be.
+"""A fake Facebook Graph API for Pages, as strict as docs/platforms/facebook.md lets it be.
 
 Endpoints (``{v}`` is any ``vNN.N``; every URL it hands back is on ``base_url``):
 
@@ -63,7 +63,7 @@ from tests.fakes.base import Dropped, FakePlatform, form, multipart
 VERSION = r"/(?P<version>v\d+\.\d+)"
 #: The Resumable Upload API's valid ``file_type`` values (graph-api/guides/upload).
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4")
-#: Facebook's message limit (platform-apis.md §2.3).
+#: Facebook's message limit (docs/platforms/facebook.md).
 MAX_MESSAGE = 63_206
 #: Fields a Page post and a Page video can be read with (a subset of Graph's).
 FEED_FIELDS = {"id", "message", "created_time", "permalink_url", "story"}

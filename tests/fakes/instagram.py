@@ -1,4 +1,4 @@
-"""A fake Instagram Content Publishing API, as strict as platform-apis.md §3 lets it be.
+"""A fake Instagram Content Publishing API, as strict as docs/platforms/instagram.md lets it be.
 
 Endpoints (``{v}`` is any ``vNN.N``; every URL it hands back is on ``base_url``,
 or on ``rupload_origin`` when a test sets one to prove the client rebases it):

@@ -1,7 +1,7 @@
 """The ``crosspost`` command: thin command modules, registered here explicitly.
 
 ``main`` turns every ``CrosspostError`` into readable lines on stderr and its
-exit code (design.md); a traceback appears only with ``--debug`` (or
+exit code (README, Commands); a traceback appears only with ``--debug`` (or
 ``CROSSPOST_DEBUG=1``), and unexpected errors say how to get one. ``--debug``
 adds the traceback and changes nothing else: the exit code is the same.
 """
