@@ -113,6 +113,51 @@ class Schedule(Model):
     _check = field_validator("max_late", "retry_backoff", "settle")(_duration)
 
 
+AlertKind = Literal[
+    "failed",
+    "unknown",
+    "late_skipped",
+    "blackout_skipped",
+    "token_expiring",
+    "token_dead",
+    "published",
+]
+
+
+class Alerts(Model):
+    """``[alerts]``: where failures, skips and expiring tokens are sent (docs/alerts.md).
+
+    ``urls`` are Apprise URLs; they may carry secrets, so they may also live in
+    the credentials file or ``$CROSSPOST_ALERTS_URLS``. ``notify_on``: the kinds
+    of event worth a message (default: all but "published"). ``remind_after``:
+    a problem that persists is alerted again only after this long.
+    """
+
+    urls: list[str] = []
+    notify_on: list[AlertKind] = [
+        "failed",
+        "unknown",
+        "late_skipped",
+        "blackout_skipped",
+        "token_expiring",
+        "token_dead",
+    ]
+    remind_after: str = "24h"
+
+    _check = field_validator("remind_after")(_duration)
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        # The message never quotes the URL: it may carry a token or a password.
+        for i, url in enumerate(value):
+            if "://" not in url:
+                raise ValueError(
+                    f"entry {i + 1} is not an Apprise URL; write one like 'tgram://…' or 'json://…'"
+                )
+        return value
+
+
 class Config(Model):
     """The whole config.toml."""
 
@@ -122,6 +167,7 @@ class Config(Model):
     profile: Profile = Profile()
     schedule: Schedule = Schedule()
     find_us: FindUs | None = None
+    alerts: Alerts = Alerts()
     platforms: dict[str, dict[str, Any]] = {}
 
 
