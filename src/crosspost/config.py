@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from crosspost.documents import read_toml, validation_problems
 from crosspost.errors import ConfigError, Problem
-from crosspost.models import Model
+from crosspost.models import Blackout, Model
 
 HashtagStyle = Literal["lines", "inline"]
 
@@ -169,6 +169,8 @@ class Config(Model):
     find_us: FindUs | None = None
     alerts: Alerts = Alerts()
     platforms: dict[str, dict[str, Any]] = {}
+    #: ``[[blackout]]``: periods in which nothing goes out (docs/state.md, "Blackout windows").
+    blackout: list[Blackout] = []
 
 
 class Configuration(BaseModel):
@@ -265,6 +267,10 @@ def parse_config(data: dict[str, Any], source: Path | None) -> Configuration:
                 registry.canonical(link.platform)
             except ConfigError as exc:
                 problems.append(Problem(f"{where}: find_us.links[{i}].platform", str(exc)))
+    from crosspost.schedule import resolve_windows  # deferred: schedule imports this module
+
+    zone = ZoneInfo(config.profile.timezone) if config.profile.timezone else None
+    resolve_windows(config.blackout, zone, where, problems)
     if problems:
         raise ConfigError(problems)
     return Configuration(config=config, source=source, platforms=platforms)

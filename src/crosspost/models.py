@@ -42,6 +42,52 @@ class Media(Model):
         return value
 
 
+class Blackout(Model):
+    """A ``[[blackout]]`` table: a period in which nothing goes out on a schedule.
+
+    The campaign quiet period before a vote, an embargo on results, a day of
+    mourning. In the config it holds back every announcement; in an
+    announcement, that announcement alone. ``start`` and ``end`` carry an
+    offset or are local times in the profile's timezone; ``end`` is excluded
+    (at ``end`` publishing may resume). ``reason`` is shown to people.
+    ``platforms``: the only platforms it holds back (default: all).
+    Resolved by ``crosspost.schedule.resolve_windows`` (docs/state.md,
+    "Blackout windows").
+    """
+
+    start: datetime
+    end: datetime
+    reason: str
+    platforms: list[str] | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty; say why nothing may go out (it is shown to people)")
+        return value.strip()
+
+    @field_validator("platforms")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("is empty; leave the key out to hold back every platform")
+        from crosspost import registry
+        from crosspost.errors import ConfigError
+
+        found: list[str] = []
+        for name in value:
+            try:
+                canonical = registry.canonical(name)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+            if canonical not in found:
+                found.append(canonical)
+        return found
+
+
 class Overrides(Model):
     """A ``[platforms.<name>]`` table: any shared field, replaced for that platform only.
 
@@ -78,6 +124,9 @@ class Announcement(Model):
     targets: list[str] | None = None
     platforms: list[str] | dict[str, dict[str, Any]] = {}
     media: list[Media] = []
+    #: ``[[blackout]]`` windows for this announcement alone (a one-off embargo),
+    #: on top of the config's.
+    blackout: list[Blackout] = []
 
     @field_validator("body")
     @classmethod

@@ -9,15 +9,17 @@ cron follows. Everything here is a pure function of its arguments except
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from crosspost.config import Configuration
 from crosspost.duration import parse_duration
-from crosspost.errors import InputError, Problem
-from crosspost.models import Loaded
+from crosspost.errors import AnnouncementError, ConfigError, InputError, Problem
+from crosspost.models import Blackout, Loaded
 
 #: Where an announcement stands at a given moment. ``draft``: never published by
 #: ``run``; ``unscheduled``: no ``publish_at``, so ``run`` leaves it alone (a
@@ -130,3 +132,156 @@ def local(dt: datetime, config: Configuration) -> str:
         f"{_DAYS[shown.weekday()]} {shown.day} {_MONTHS[shown.month - 1]} {shown.year} "
         f"{shown.hour:02d}:{shown.minute:02d} {name}"
     )
+
+
+# -- blackout windows (docs/state.md, "Blackout windows") ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A resolved ``[[blackout]]`` table: from ``start`` up to (not including) ``end``.
+
+    Both are timezone-aware. ``platforms`` is None when it holds back every
+    platform. ``place`` says where it is written (``crosspost.toml: blackout[0]``).
+    """
+
+    start: datetime
+    end: datetime
+    reason: str
+    platforms: tuple[str, ...] | None
+    place: str
+
+    def holds(self, when: datetime, platform: str) -> bool:
+        """Whether ``platform`` may not publish at ``when`` because of this window."""
+        inside = self.start <= when < self.end
+        return inside and (self.platforms is None or platform in self.platforms)
+
+    def to_json(self) -> dict[str, Any]:
+        """The window in ``--json`` documents and in the state's flags."""
+        return {
+            "reason": self.reason,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "platforms": list(self.platforms) if self.platforms is not None else None,
+            "place": self.place,
+        }
+
+
+def resolve_windows(
+    tables: Sequence[Blackout],
+    zone: ZoneInfo | None,
+    where: str,
+    problems: list[Problem],
+) -> list[Window]:
+    """``[[blackout]]`` tables as windows; each problem (naming the field) goes to ``problems``.
+
+    A time without an offset is in ``zone``, the profile's timezone: without
+    one it is refused, and a local time the clocks skip or repeat is refused as
+    ``publish_at`` is (``crosspost.loader``). ``end`` must be after ``start``.
+    """
+    from crosspost.loader import _local_time  # the same rules as publish_at, not a copy
+
+    found: list[Window] = []
+    for i, table in enumerate(tables):
+        place = f"{where}: blackout[{i}]"
+        ends: list[datetime | None] = []
+        for key, value in (("start", table.start), ("end", table.end)):
+            if value.tzinfo is not None:
+                ends.append(value)
+            elif zone is None:
+                problems.append(
+                    Problem(
+                        f"{place}.{key}",
+                        "has no UTC offset and the config has no [profile] timezone; write it "
+                        'like 2023-11-30T10:00:00+07:00, or set timezone = "Asia/Jakarta"',
+                    )
+                )
+                ends.append(None)
+            else:
+                ends.append(_local_time(value, zone, str(zone), f"{place}.{key}", problems))
+        start, end = ends
+        if start is None or end is None:
+            continue
+        if end <= start:
+            problems.append(
+                Problem(
+                    f"{place}.end",
+                    f"{end.isoformat()} is not after start {start.isoformat()}; "
+                    "the window ends when publishing may resume",
+                )
+            )
+            continue
+        platforms = tuple(table.platforms) if table.platforms is not None else None
+        found.append(Window(start, end, table.reason, platforms, place))
+    return found
+
+
+def windows(loaded: Loaded, config: Configuration) -> list[Window]:
+    """The blackout windows that apply to ``loaded``: the config's, then its own, by start.
+
+    Raises ``ConfigError`` or ``AnnouncementError`` (every problem, each naming
+    the field) when a window cannot be resolved.
+    """
+    problems: list[Problem] = []
+    where = str(config.source) if config.source else "config"
+    found = resolve_windows(config.config.blackout, config.timezone, where, problems)
+    if problems:
+        raise ConfigError(problems)
+    tables = loaded.announcement.blackout
+    found += resolve_windows(tables, config.timezone, str(loaded.source), problems)
+    if problems:
+        raise AnnouncementError(problems)
+    return sorted(found, key=lambda w: (w.start, w.end))
+
+
+def blackout_at(when: datetime, platform: str, found: Sequence[Window]) -> Window | None:
+    """The window that holds ``platform`` back at ``when``, or None.
+
+    Of overlapping windows, the one that ends last: that is when it may go out.
+    """
+    holding = [w for w in found if w.holds(when, platform)]
+    return max(holding, key=lambda w: w.end) if holding else None
+
+
+def blocked_platforms(
+    now: datetime, platforms: Collection[str], found: Sequence[Window]
+) -> dict[str, Window]:
+    """Each of ``platforms`` that a window holds back at ``now``, with that window."""
+    blocked: dict[str, Window] = {}
+    for name in platforms:
+        window = blackout_at(now, name, found)
+        if window is not None:
+            blocked[name] = window
+    return blocked
+
+
+def held_back(
+    loaded: Loaded,
+    config: Configuration,
+    now: datetime,
+    platforms: Collection[str],
+    found: Sequence[Window],
+) -> dict[str, Window]:
+    """The platforms a window holds back at the moment ``run`` would publish ``loaded``.
+
+    That moment is ``publish_at`` while it is ahead, and ``now`` once it is due.
+    Drafts, unscheduled and late announcements are not held back by a window
+    (``run`` does not publish them anyway).
+    """
+    state = timing(loaded, config, now)
+    if state not in ("scheduled", "due") or loaded.publish_at is None:
+        return {}
+    moment = loaded.publish_at if state == "scheduled" else now
+    return blocked_platforms(moment, platforms, found)
+
+
+def blackout_note(window: Window, loaded: Loaded, config: Configuration) -> str:
+    """``blackout: <reason> (until <local end>)``, for people."""
+    return f"blackout: {window.reason} (until {local(window.end, config)})"
+
+
+def too_late_after(window: Window, loaded: Loaded, config: Configuration) -> bool:
+    """Whether ``window`` ends more than ``max_late`` after ``publish_at`` (run then skips it)."""
+    if loaded.publish_at is None:
+        return False
+    return window.end - loaded.publish_at > max_late(loaded, config)
