@@ -169,6 +169,13 @@ def _check_tables(path: Path, data: Mapping[str, Any]) -> None:
 
     problems = []
     for name, table in data.items():
+        if name == "alerts":  # Apprise URLs may carry tokens (docs/alerts.md)
+            urls = table.get("urls") if isinstance(table, dict) else None
+            if not isinstance(table, dict) or set(table) - {"urls"}:
+                problems.append(f"{path}: [alerts] holds only urls = [...] (Apprise URLs)")
+            elif not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+                problems.append(f"{path}: [alerts] urls must be a list of texts (Apprise URLs)")
+            continue
         try:
             platform = registry.canonical(name)
         except ConfigError:
