@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from crosspost.cli.alerts import app as alerts_app
 from crosspost.cli.auth import app as auth_app
 from crosspost.cli.doctor import doctor
 from crosspost.cli.init import init
@@ -67,6 +68,7 @@ app.command()(queue)
 app.command()(init)
 app.command()(doctor)
 app.add_typer(auth_app, name="auth")
+app.add_typer(alerts_app, name="alerts")
 
 
 def main(argv: list[str] | None = None) -> int:
