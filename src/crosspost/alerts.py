@@ -585,6 +585,7 @@ def _send_one(url: str, title: str, body: str, notify_type: str) -> Target:
             plugin = apprise.Apprise.instantiate(url)
             if plugin is None:
                 return Target(scheme, False, _heard(heard, "not an Apprise URL crosspost can use"))
+            _register_private(plugin)
             # Bounded: an unreachable alert service must not hold up the run.
             plugin.socket_connect_timeout = min(plugin.socket_connect_timeout, CONNECT_TIMEOUT)
             plugin.socket_read_timeout = min(plugin.socket_read_timeout, READ_TIMEOUT)
@@ -597,6 +598,17 @@ def _send_one(url: str, title: str, body: str, notify_type: str) -> Target:
     if ok:
         return Target(scheme, True)
     return Target(scheme, False, _heard(heard, "the service did not accept the message"))
+
+
+def _register_private(plugin: Any) -> None:
+    """Register what Apprise itself marks private in this service's URL (a bot token)."""
+    for specs in (plugin.template_tokens, plugin.template_args):
+        for key, spec in specs.items():
+            if isinstance(spec, dict) and spec.get("private"):
+                value = getattr(plugin, spec.get("map_to", key), None)
+                for item in value if isinstance(value, list | tuple) else [value]:
+                    if isinstance(item, str):
+                        redaction.register(item)
 
 
 def _heard(records: list[str], default: str) -> str:
