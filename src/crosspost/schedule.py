@@ -275,9 +275,43 @@ def held_back(
     return blocked_platforms(moment, platforms, found)
 
 
-def blackout_note(window: Window, loaded: Loaded, config: Configuration) -> str:
+def blackout_note(window: Window, config: Configuration) -> str:
     """``blackout: <reason> (until <local end>)``, for people."""
     return f"blackout: {window.reason} (until {local(window.end, config)})"
+
+
+def window_from_json(data: Mapping[str, Any]) -> Window | None:
+    """A window as ``Window.to_json`` wrote it (into the state's flags); None if unreadable."""
+    try:
+        platforms = data.get("platforms")
+        return Window(
+            datetime.fromisoformat(str(data["start"])),
+            datetime.fromisoformat(str(data["end"])),
+            str(data["reason"]),
+            tuple(str(p) for p in platforms) if isinstance(platforms, list) else None,
+            str(data.get("place", "")),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def held_while_due(
+    loaded: Loaded, config: Configuration, platform: str, found: Sequence[Window]
+) -> Window | None:
+    """A window that held ``platform`` back for part of the time ``loaded`` was due.
+
+    That time runs from ``publish_at`` to ``max_late`` after it. Of several, the
+    one that ends last. None when no window touched it (or there is no ``publish_at``).
+    """
+    if loaded.publish_at is None:
+        return None
+    first, last = loaded.publish_at, loaded.publish_at + max_late(loaded, config)
+    touching = [
+        w
+        for w in found
+        if w.start <= last and w.end > first and (w.platforms is None or platform in w.platforms)
+    ]
+    return max(touching, key=lambda w: w.end) if touching else None
 
 
 def too_late_after(window: Window, loaded: Loaded, config: Configuration) -> bool:

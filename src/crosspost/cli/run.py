@@ -5,12 +5,15 @@ is going exits at once (exit 0), so overlapping cron lines are harmless.
 Announcements are taken in ``publish_at`` order. Drafts, announcements with no
 ``publish_at`` and future ones are left alone; a late one (due longer than
 ``max_late`` ago) is skipped and reported once. A failed platform is retried on
-later runs with a growing wait, up to ``[schedule] max_attempts``. When nothing
-happened, nothing is printed (cron sends no mail).
+later runs with a growing wait, up to ``[schedule] max_attempts``. A platform
+a blackout window holds back is left alone and reported once; it goes out after
+the window if still within ``max_late`` (docs/state.md, "Blackout windows").
+When nothing happened, nothing is printed (cron sends no mail).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json as jsonlib
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from crosspost.config import Configuration
     from crosspost.models import Loaded
     from crosspost.planning import Plan
+    from crosspost.schedule import Window
     from crosspost.state import Store
 
 
@@ -185,6 +189,17 @@ class _Runner:
         if plan.problems:
             lines = [f"{loaded.source}: {n}: {p}" for n, ps in plan.problems.items() for p in ps]
             return self.problem(loaded.source, loaded.id, "\n".join(lines), 2)
+        held = self.blackout(plan, store, doc, now)
+        if held is not None:
+            free = [p for p in plan.posts if p.platform not in held]
+            if not free or set(held) >= set(self.pending(plan, store)):
+                doc["state"] = "blackout_skipped"  # nothing can go out before the window ends
+                return doc
+            plan = dataclasses.replace(
+                plan,
+                posts=tuple(free),
+                adapters={p.platform: plan.adapters[p.platform] for p in free},
+            )
         from crosspost.publishing import exit_code, policy_for
         from crosspost.publishing import run as publish
 
@@ -192,14 +207,50 @@ class _Runner:
         self.raise_to(exit_code(results))
         doc["results"] = [r.to_json() for r in results]
         news = [r for r in results if not r.quiet and not (r.earlier and r.status == "published")]
-        doc["acted"] = bool(news)
+        doc["acted"] = bool(news) or bool(doc.get("acted"))
         if news and not self.json:
             self.heading(loaded)
             show_results(news, self.out)
         return doc
 
+    def pending(self, plan: Plan, store: Store) -> list[str]:
+        """The platforms of ``plan`` not published yet."""
+        entries = store.entries(plan.loaded.id)
+        return [
+            p.platform
+            for p in plan.posts
+            if (e := entries.get(p.platform)) is None or e.status != "published"
+        ]
+
+    def blackout(
+        self, plan: Plan, store: Store, doc: dict[str, Any], now: datetime
+    ) -> dict[str, Window] | None:
+        """The platforms not yet published that a blackout window holds back now (None: none).
+
+        They are listed under the document's ``blackout`` key, recorded in the
+        state (``blackout_skipped``), and reported once per window.
+        """
+        from crosspost.cli.publish import blackout_json, blackout_message, remember_blackout
+        from crosspost.schedule import blocked_platforms, windows
+
+        found = windows(plan.loaded, plan.config)
+        held = blocked_platforms(now, self.pending(plan, store), found)
+        if not held:
+            return None
+        doc["blackout"] = blackout_json(held, plan.config)
+        fresh = remember_blackout(store, plan.loaded.id, held)
+        if fresh:
+            message = blackout_message(plan, {name: held[name] for name in fresh})
+            doc.update(message=message, acted=True)
+            if not self.json:
+                from rich.text import Text
+
+                for line in message.splitlines():
+                    self.out.print(Text(f"! {line}", style="yellow"), soft_wrap=True)
+        return held
+
     def late(self, plan: Plan, store: Store, doc: dict[str, Any]) -> dict[str, Any]:
-        from crosspost.cli.publish import late_message
+        from crosspost.cli.publish import blackout_json, late_message, late_windows
 
         entries = store.entries(plan.loaded.id)
         if all(
@@ -209,10 +260,13 @@ class _Runner:
             doc["state"] = "published"
             return doc
         doc["state"] = "late_skipped"
+        held = late_windows(plan, store)
+        if held:
+            doc["blackout"] = blackout_json(held, plan.config)
         meta = store.meta(plan.loaded.id)
         if meta.get("late_reported"):
             return doc
-        message = late_message(plan, str(plan.loaded.source))
+        message = late_message(plan, str(plan.loaded.source), held)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         store.set_meta(plan.loaded.id, late_reported=stamp, late_skipped=stamp)
         doc.update(message=message, acted=True)
