@@ -2,8 +2,9 @@
 
 Each announcement under DIR (the files ``crosspost run`` would consider) with
 its time and where each platform stands: draft, unscheduled, scheduled, due,
-late, published (URL), failed (why, and when ``run`` tries again) or unknown
-(the exact ``crosspost resolve`` command). It reads the state store and never
+late, published (URL), failed (why, and when ``run`` tries again), unknown
+(the exact ``crosspost resolve`` command) or in a blackout window (its reason
+and end: docs/state.md, "Blackout windows"). It reads the state store and never
 contacts a platform. A file that cannot be loaded, or an id used by two files,
 is a problem row, not a crash: the queue is information, so it exits 0
 (docs/state.md, "Schedules, drafts and the queue").
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from crosspost.config import Configuration
     from crosspost.models import Loaded
-    from crosspost.schedule import Timing
+    from crosspost.schedule import Timing, Window
     from crosspost.state import Entry, Store
 
 #: Key in the store's meta: when ``crosspost run`` skipped the announcement as late.
@@ -136,6 +137,8 @@ class Row:
     message: str | None = None
     platforms: list[PlatformState] = field(default_factory=list)
     config: Configuration | None = None
+    #: The platforms a blackout window holds back at the time ``run`` would publish them.
+    blackout: dict[str, Window] = field(default_factory=dict)
 
     def problem(self, message: str) -> None:
         """Mark the row as a problem: ``run`` cannot publish it as it stands."""
@@ -153,6 +156,10 @@ class Row:
         }
         if self.message:
             data["message"] = self.message
+        if self.blackout and self.config is not None:
+            from crosspost.cli.publish import blackout_json
+
+            data["blackout"] = blackout_json(self.blackout, self.config)
         return data
 
 
@@ -160,13 +167,14 @@ def _row(path: Path, sources: Sources, now: datetime) -> Row:
     from crosspost.errors import InputError
     from crosspost.loader import load_announcement
     from crosspost.planning import platforms_for
-    from crosspost.schedule import local, timing
+    from crosspost.schedule import held_back, local, timing, windows
 
     row = Row(path)
     try:
         cfg = sources.config(path)
         loaded = load_announcement(path, cfg)
         names = list(platforms_for(loaded, cfg))
+        found = windows(loaded, cfg)
     except InputError as exc:
         row.problem(_one_line(exc))
         return row
@@ -178,18 +186,50 @@ def _row(path: Path, sources: Sources, now: datetime) -> Row:
     names += sorted(name for name in entries if name not in names)  # published, since disabled
     when = timing(loaded, cfg, now)
     skipped = bool(store.meta(loaded.id).get(LATE_SKIPPED))
+    held = held_back(loaded, cfg, now, names, found)
     row.platforms = [
-        platform_state(name, entries.get(name), when, skipped, path, cfg) for name in names
+        platform_state(
+            name,
+            entries.get(name),
+            when,
+            skipped,
+            path,
+            cfg,
+            blackout=held_note(held[name], loaded, cfg) if name in held else None,
+        )
+        for name in names
     ]
+    row.blackout = {p.platform: held[p.platform] for p in row.platforms if p.status == "blackout"}
     states = {p.status for p in row.platforms}
     for state in ("unknown", "failed"):
         if state in states:
             row.state = state
             break
     else:
-        row.state = "published" if states == {"published"} else _timing_state(when, skipped)
+        if states == {"published"}:
+            row.state = "published"
+        elif "blackout" in states and states <= {"published", "blackout"}:
+            row.state = "blackout"  # what is left waits for the window to end
+        else:
+            row.state = _timing_state(when, skipped)
     row.detail = when_detail(loaded, cfg, when, skipped, now)
+    if row.state == "blackout":
+        row.detail = "; ".join(
+            dict.fromkeys(p.message for p in row.platforms if p.status == "blackout" and p.message)
+        )
     return row
+
+
+def held_note(window: Window, loaded: Loaded, config: Configuration) -> str:
+    """``in blackout: <reason> until <local end>``, and what ``run`` does after the window."""
+    from crosspost.duration import describe
+    from crosspost.schedule import local, max_late, too_late_after
+
+    note = f"in blackout: {window.reason} until {local(window.end, config)}"
+    if too_late_after(window, loaded, config):
+        late = describe(max_late(loaded, config))
+        return f"{note}; that is more than max_late {late} after its time, so run will skip it"
+    return f"{note}; run publishes it when the window ends"
 
 
 def _one_line(exc: Exception) -> str:
@@ -207,8 +247,9 @@ class PlatformState:
     """Where one platform stands for one announcement: the store's word, else the clock's.
 
     ``status`` is ``published``, ``failed`` or ``unknown`` from the store, else
-    the announcement's timing (``draft``, ``unscheduled``, ``scheduled``,
-    ``due``, ``late``, ``late_skipped``). ``next_try`` (ISO-8601 UTC) is when
+    ``blackout`` when a window holds it back (``message`` says which and until
+    when), else the announcement's timing (``draft``, ``unscheduled``,
+    ``scheduled``, ``due``, ``late``, ``late_skipped``). ``next_try`` (ISO-8601 UTC) is when
     ``run`` tries a failed platform again; ``gave_up`` the number of attempts
     after which it stopped trying; ``command`` resolves an unknown outcome.
     """
@@ -244,14 +285,19 @@ def platform_state(
     late_skipped: bool,
     path: Path,
     config: Configuration,
+    *,
+    blackout: str | None = None,
 ) -> PlatformState:
     """``name``'s state from its store entry (None when the store has none) and the timing.
 
     ``sending`` (a run stopped between sending and hearing back) is ``unknown``;
     ``not_published`` (a person or a lookup found it is not there) and no entry
-    at all both mean ``run`` publishes it when it is due.
+    at all both mean ``run`` publishes it when it is due, unless ``blackout``
+    (a window's note, see ``held_note``) holds it back.
     """
     status = entry.status if entry is not None else "not_published"
+    if (entry is None or status == "not_published") and blackout is not None:
+        return PlatformState(name, "blackout", message=blackout)
     if entry is None or status == "not_published":
         return PlatformState(name, _timing_state(when, late_skipped))
     if status == "published":
@@ -315,8 +361,9 @@ def _order(row: Row) -> tuple[int, datetime, str]:
     return (group, row.publish_at or datetime.max.replace(tzinfo=UTC), str(row.file))
 
 
-_TIMING = ("draft", "unscheduled", "scheduled", "due", "late", "late_skipped")
+_TIMING = ("draft", "unscheduled", "scheduled", "due", "late", "late_skipped", "blackout")
 _STYLES = {
+    "blackout": ("!", "yellow"),
     "published": ("✓", "green"),
     "failed": ("✗", "red"),
     "unknown": ("?", "yellow"),
@@ -357,6 +404,10 @@ def _show(
         waiting: dict[str, list[str]] = {}
         for p in row.platforms:
             name = NAMES.get(p.platform, p.platform)
+            if p.status == "blackout" and row.state != "blackout":
+                # Only some platforms wait for the window: say which, and why.
+                out.print(Text(f"    ! {name}: {p.message}", style="yellow"), soft_wrap=True)
+                continue
             if p.status not in ("published", "failed", "unknown"):
                 waiting.setdefault(p.status, []).append(name)
                 continue

@@ -3,7 +3,9 @@
 Times are shown in the profile's timezone. A platform not published yet whose
 announcement is scheduled for later is "scheduled for <time>", not a failure
 (exit 0 for it); one whose time passed longer ago than ``max_late`` is "late",
-since ``run`` skips it (docs/state.md, "Schedules, drafts and the queue").
+since ``run`` skips it (docs/state.md, "Schedules, drafts and the queue"). One
+that a blackout window holds back is "in blackout: <reason> until <time>" (exit
+0 for it, as scheduled: docs/state.md, "Blackout windows").
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from crosspost.cli._output import NAMES, human, platform_message, print_json
 if TYPE_CHECKING:
     from crosspost.config import Configuration
     from crosspost.models import Loaded
+    from crosspost.schedule import Window
 
 #: Exit code per platform status; the command exits with the worst one.
-_EXIT = {"published": 0, "scheduled": 0, "unknown": 3}
+_EXIT = {"published": 0, "scheduled": 0, "blackout": 0, "unknown": 3}
 #: Statuses whose message is the announcement's timing, shown once under its platforms.
 _WAITING = ("late", "not published")
 _MARKS = {
@@ -31,6 +34,7 @@ _MARKS = {
     "unknown": ("?", "yellow"),
     "scheduled": ("•", "cyan"),
     "late": ("!", "yellow"),
+    "blackout": ("!", "yellow"),
 }
 
 
@@ -45,10 +49,11 @@ def status(
     """
     from rich.text import Text
 
-    from crosspost.cli.queue import LATE_SKIPPED, Sources, resolve_advice, when_detail
+    from crosspost.cli.publish import recorded_blackouts
+    from crosspost.cli.queue import LATE_SKIPPED, Sources, held_note, resolve_advice, when_detail
     from crosspost.loader import load_announcement
     from crosspost.planning import platforms_for
-    from crosspost.schedule import timing
+    from crosspost.schedule import held_back, held_while_due, timing, windows
 
     out = human(json)
     now = datetime.now(UTC)
@@ -66,13 +71,18 @@ def status(
             skipped = bool(store.meta(loaded.id).get(LATE_SKIPPED))
             names = list(platforms_for(loaded, settings))
             names += sorted(name for name in entries if name not in names)
+            found = windows(loaded, settings)
+            held = held_back(loaded, settings, now, names, found)
+            recorded = recorded_blackouts(store, loaded.id)
             rows: list[dict[str, str]] = []
             for name in names:
                 entry = entries.get(name)
                 state: str = entry.status if entry else "not_published"
                 if state == "sending":
                     state = "unknown"  # a run stopped between sending and hearing back
-                if state == "not_published":
+                if state == "not_published" and name in held:
+                    state = "blackout"
+                elif state == "not_published":
                     state = when if when in ("scheduled", "late") else "not published"
                 row = {"platform": name, "status": state}
                 if entry is not None and entry.status != "not_published":
@@ -81,8 +91,11 @@ def status(
                         row["url"] = entry.url
                     if entry.message and state != "published":
                         row["message"] = entry.message
-                if state == "late":
-                    row["message"] = _late(loaded, settings, skipped, now, path)
+                if state == "blackout":
+                    row["message"] = held_note(held[name], loaded, settings)
+                elif state == "late":
+                    window = held_while_due(loaded, settings, name, found) or recorded.get(name)
+                    row["message"] = _late(loaded, settings, skipped, now, path, window)
                 elif state == "not published":
                     row["message"] = when_detail(loaded, settings, when, skipped, now)
                 rows.append(row)
@@ -131,6 +144,8 @@ def _line(row: dict[str, str], config: Configuration, publish_at: datetime | Non
         return f"{name}: scheduled for {local(publish_at, config)}"
     if state == "late":
         return f"{name}: late: skipped, not published"
+    if state == "blackout":
+        return f"{name}: not published: {row['message']}"
     line = f"{name}: {state}"
     if state in _WAITING:
         return line
@@ -141,18 +156,30 @@ def _line(row: dict[str, str], config: Configuration, publish_at: datetime | Non
     return line + (f": {detail}" if detail else "")
 
 
-def _late(loaded: Loaded, config: Configuration, skipped: bool, now: datetime, path: Path) -> str:
-    """How late the announcement is, and the command that publishes it anyway."""
+def _late(
+    loaded: Loaded,
+    config: Configuration,
+    skipped: bool,
+    now: datetime,
+    path: Path,
+    window: Window | None = None,
+) -> str:
+    """How late the announcement is, and the command that publishes it anyway.
+
+    ``window``: the blackout window that held it back, named as the reason.
+    """
     from crosspost.duration import describe
-    from crosspost.schedule import local, max_late
+    from crosspost.schedule import blackout_note, local, max_late
 
     assert loaded.publish_at is not None  # only a scheduled announcement is late
     by = "run skipped it" if skipped else "run skips it"
     due = loaded.publish_at
+    held = f"; held back by {blackout_note(window, config)}" if window is not None else ""
+    after = " after the window" if window is not None and window.end > now else ""
     return (
         f"late: was due {local(due, config)}, {describe(now - due)} ago "
-        f"(more than max_late {describe(max_late(loaded, config))}; {by}); to publish it "
-        f"anyway: crosspost publish {shlex.quote(str(path))} --now"
+        f"(more than max_late {describe(max_late(loaded, config))}; {by}){held}; to publish it "
+        f"anyway{after}: crosspost publish {shlex.quote(str(path))} --now"
     )
 
 
