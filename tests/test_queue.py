@@ -148,7 +148,9 @@ def test_queue_shows_due_and_late_from_the_clock_and_a_late_skip_from_the_state(
     write(posts, "late.toml", at(now - timedelta(days=2, hours=3, minutes=5)))
     write(posts, "skipped.toml", at(now - timedelta(days=1)))
     meta(posts, "skipped", late_skipped=now.isoformat())
-    rows = {r["id"]: r for r in queue_json(capsys, posts)["announcements"]}  # type: ignore[attr-defined]
+    found = queue_json(capsys, posts)["announcements"]
+    assert isinstance(found, list)
+    rows = {r["id"]: r for r in found}
     assert rows["due"]["state"] == "due"
     assert rows["late"]["state"] == "late"
     assert rows["skipped"]["state"] == "late_skipped"
@@ -180,7 +182,9 @@ def test_queue_shows_published_failed_and_unknown_per_platform(
         next_try=retry_at.isoformat(),
     )
     put(posts, "retry", "twitter", "failed", message="token revoked", attempts=5)
-    rows = {r["id"]: r for r in queue_json(capsys, posts)["announcements"]}  # type: ignore[attr-defined]
+    found = queue_json(capsys, posts)["announcements"]
+    assert isinstance(found, list)
+    rows = {r["id"]: r for r in found}
     mixed = {p["platform"]: p for p in rows["mixed"]["platforms"]}
     assert rows["mixed"]["state"] == "unknown"
     assert mixed["facebook"] == {
@@ -390,3 +394,123 @@ def test_status_counts_not_published_and_failed_as_missing(
     assert code == 1
     assert "✗ X / Twitter: not published\n    due: the next run publishes it" in out
     assert "✗ Facebook: failed at " in out and ": token revoked" in out
+
+
+# -- blackout windows ------------------------------------------------------------------------
+
+
+def quiet_period(folder: Path, start: datetime, end: datetime, *extra: str) -> None:
+    """Add a ``[[blackout]]`` table ("masa tenang Pilkada") to the folder's config."""
+    lines = [
+        "[[blackout]]",
+        f"start = {start.isoformat()}",
+        f"end = {end.isoformat()}",
+        'reason = "masa tenang Pilkada"',
+        *extra,
+    ]
+    with (folder / "crosspost.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + "\n".join(lines) + "\n")
+
+
+def test_queue_shows_a_post_scheduled_inside_a_window_with_its_reason_and_end(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """publish_at in the quiet period: 'in blackout: <reason> until <end>'; one after it: not."""
+    end = jakarta(3, 0)
+    quiet_period(posts, jakarta(1, 0), end)
+    write(posts, "inside.toml", at(jakarta(2, 10)), 'max_late = "2d"')
+    write(posts, "after.toml", at(jakarta(3, 10)))
+    _, out, _ = run(capsys, "queue", str(posts))
+    title = next(line for line in out.splitlines() if "  inside  " in line)
+    assert f"in blackout: masa tenang Pilkada until {shown(end)}; run publishes it when" in title
+    assert "    ! blackout: Facebook, X / Twitter" in out
+    assert "  after  scheduled, in " in out
+    found = queue_json(capsys, posts)["announcements"]
+    assert isinstance(found, list)
+    rows = {r["id"]: r for r in found}
+    inside = rows["inside"]
+    assert inside["state"] == "blackout"
+    assert {p["status"] for p in inside["platforms"]} == {"blackout"}
+    assert [(b["platform"], b["until"]) for b in inside["blackout"]] == [
+        ("facebook", shown(end)),
+        ("twitter", shown(end)),
+    ]
+    assert rows["after"]["state"] == "scheduled" and "blackout" not in rows["after"]
+
+
+def test_queue_shows_a_window_that_outlasts_max_late_as_a_coming_skip(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window ends two days after publish_at (max_late 6h): run will skip it; queue says so."""
+    quiet_period(posts, jakarta(1, 0), jakarta(4, 0))
+    write(posts, "a.toml", at(jakarta(2, 10)))
+    rows = queue_json(capsys, posts)["announcements"]
+    assert isinstance(rows, list)
+    message = rows[0]["platforms"][0]["message"]
+    assert message.endswith("that is more than max_late 6h after its time, so run will skip it")
+
+
+def test_queue_shows_a_per_platform_window_on_that_platform_only(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only X is held back: the announcement stays scheduled, X's line gives the reason."""
+    quiet_period(posts, jakarta(1, 0), jakarta(3, 0), 'platforms = ["x"]')
+    write(posts, "a.toml", at(jakarta(2, 10)))
+    rows = queue_json(capsys, posts)["announcements"]
+    assert isinstance(rows, list)
+    assert rows[0]["state"] == "scheduled"
+    statuses = {p["platform"]: p["status"] for p in rows[0]["platforms"]}
+    assert statuses == {"facebook": "scheduled", "twitter": "blackout"}
+    _, out, _ = run(capsys, "queue", str(posts))
+    assert (
+        f"    ! X / Twitter: in blackout: masa tenang Pilkada until {shown(jakarta(3, 0))}" in out
+    )
+    assert "    • scheduled: Facebook" in out
+
+
+def test_queue_leaves_a_published_platform_published_inside_a_window(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A window says nothing about what already went out."""
+    now = datetime.now(UTC)
+    quiet_period(posts, now - timedelta(hours=1), now + timedelta(hours=1))
+    write(posts, "a.toml", at(now - timedelta(minutes=5)))
+    put(posts, "a", "facebook", "published", url="https://www.facebook.com/1_2")
+    rows = queue_json(capsys, posts)["announcements"]
+    assert isinstance(rows, list)
+    assert rows[0]["state"] == "blackout"
+    statuses = {p["platform"]: p["status"] for p in rows[0]["platforms"]}
+    assert statuses == {"facebook": "published", "twitter": "blackout"}
+
+
+def test_status_shows_an_unpublished_platform_inside_a_window(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'not published: in blackout: <reason> until <end>' for X, exit 0 as scheduled is."""
+    end = jakarta(3, 0)
+    quiet_period(posts, jakarta(1, 0), end, 'platforms = ["twitter"]')
+    path = write(posts, "a.toml", at(jakarta(2, 10)), 'max_late = "2d"')
+    code, out, _ = run(capsys, "status", str(path))
+    assert code == 0
+    assert f"X / Twitter: not published: in blackout: masa tenang Pilkada until {shown(end)}" in out
+    assert f"Facebook: scheduled for {shown(jakarta(2, 10))}" in out
+    code, out, _ = run(capsys, "status", "--json", str(path))
+    rows = {r["platform"]: r for r in json.loads(out)["platforms"]}
+    assert rows["twitter"]["status"] == "blackout"
+    assert rows["facebook"]["status"] == "scheduled"
+
+
+def test_status_names_the_window_that_made_a_post_late(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Due two days ago inside a window that ended yesterday: late, held back by the window."""
+    now = datetime.now(UTC)
+    end = now - timedelta(days=1)
+    quiet_period(posts, now - timedelta(days=3), end)
+    path = write(posts, "a.toml", at(now - timedelta(days=2)))
+    code, out, _ = run(capsys, "status", str(path))
+    assert code == 1
+    assert (
+        f"held back by blackout: masa tenang Pilkada (until {shown(end.astimezone(JAKARTA))})"
+        in out
+    )

@@ -250,3 +250,29 @@ def test_an_unknown_outcome_is_mailed_once_and_looked_up_each_run(
     assert second.returncode == 3 and second.stdout == "" and second.stderr == ""
     assert len(world.twitter.calls(r"GET /2/users/\d+/tweets")) > lookups
     assert len(world.twitter.calls(r"POST /2/tweets$")) == 1
+
+
+def test_a_blackout_skip_is_logged_once_with_its_window(world: World, tmp_path: Path) -> None:
+    """--log: the first run inside a window logs the skip with the window; later ones do not."""
+    folder = setup(world, tmp_path)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    end = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    with (folder / "crosspost.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            f"\n[[blackout]]\nstart = {start.isoformat()}\nend = {end.isoformat()}\n"
+            'reason = "embargo hasil"\n'
+        )
+    announcement(folder, "due.toml", "Hasil rekapitulasi", publish_at=when(minutes=-1))
+    log = tmp_path / "crosspost.log"
+    for _ in range(2):
+        result = crosspost(world, tmp_path, "run", str(folder), "--log", str(log))
+        assert result.returncode == 0, result.stdout + result.stderr
+    (line,) = [json.loads(text) for text in log.read_text("utf-8").splitlines()]
+    assert line["state"] == "blackout_skipped"
+    assert "blackout: embargo hasil (until " in line["message"]
+    assert [(b["platform"], b["reason"]) for b in line["blackout"]] == [
+        ("facebook", "embargo hasil"),
+        ("twitter", "embargo hasil"),
+    ]
+    assert datetime.fromisoformat(line["blackout"][0]["end"]) == end
+    assert not world.facebook.requests and not world.twitter.requests
