@@ -148,9 +148,7 @@ def test_queue_shows_due_and_late_from_the_clock_and_a_late_skip_from_the_state(
     write(posts, "late.toml", at(now - timedelta(days=2, hours=3, minutes=5)))
     write(posts, "skipped.toml", at(now - timedelta(days=1)))
     meta(posts, "skipped", late_skipped=now.isoformat())
-    found = queue_json(capsys, posts)["announcements"]
-    assert isinstance(found, list)
-    rows = {r["id"]: r for r in found}
+    rows = {r["id"]: r for r in queue_json(capsys, posts)["announcements"]}  # type: ignore[attr-defined]
     assert rows["due"]["state"] == "due"
     assert rows["late"]["state"] == "late"
     assert rows["skipped"]["state"] == "late_skipped"
@@ -182,9 +180,7 @@ def test_queue_shows_published_failed_and_unknown_per_platform(
         next_try=retry_at.isoformat(),
     )
     put(posts, "retry", "twitter", "failed", message="token revoked", attempts=5)
-    found = queue_json(capsys, posts)["announcements"]
-    assert isinstance(found, list)
-    rows = {r["id"]: r for r in found}
+    rows = {r["id"]: r for r in queue_json(capsys, posts)["announcements"]}  # type: ignore[attr-defined]
     mixed = {p["platform"]: p for p in rows["mixed"]["platforms"]}
     assert rows["mixed"]["state"] == "unknown"
     assert mixed["facebook"] == {
