@@ -282,6 +282,23 @@ def test_a_state_that_cannot_be_read_or_written_still_sends_and_never_raises(
     assert "repeated alerts may not be held back" in delivery.problem
 
 
+def test_an_unreadable_credentials_file_still_leaves_the_other_urls_their_message(
+    sink: Sink, store: Store
+) -> None:
+    path = _credentials_file('[alerts]\nurls = ["json://example.org/a"]\n')
+    path.chmod(0o644)  # readable by others: refused
+
+    delivery = notify(
+        configuration(), store, failed_and_unknown(), now=T0, environ={alerts.ENV_URLS: sink.url()}
+    )
+
+    assert delivery.status == "sent"
+    assert len(sink.received) == 1
+    assert delivery.problem is not None
+    assert "alert URLs in the credentials file were not used" in delivery.problem
+    assert "chmod 600" in delivery.problem
+
+
 def test_no_alert_url_sends_nothing_and_records_nothing(store: Store) -> None:
     delivery = notify(configuration(), store, failed_and_unknown(), now=T0)
 

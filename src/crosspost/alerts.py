@@ -218,11 +218,28 @@ def alert_urls(
     order; all of them receive each message. A credentials file that cannot be
     read raises its ``CredentialsError`` (which names the file, never a value).
     """
+    return _collect(config, environ, credentials_file, None)
+
+
+def _collect(
+    config: Configuration,
+    environ: Mapping[str, str] | None,
+    credentials_file: Path | None,
+    notes: list[str] | None,
+) -> list[str]:
+    """``alert_urls``; with ``notes``, an unreadable credentials file is a note, not an error."""
     from crosspost.credentials import CredentialStore
+    from crosspost.errors import CredentialsError
 
     env = os.environ if environ is None else environ
     found = list(config.config.alerts.urls)
-    table = CredentialStore(credentials_file).read().get("alerts", {})
+    try:
+        table = CredentialStore(credentials_file).read().get("alerts", {})
+    except CredentialsError as exc:
+        if notes is None:
+            raise
+        notes.append(f"alert URLs in the credentials file were not used: {redact(str(exc))}")
+        table = {}
     found += [u for u in table.get("urls", []) if isinstance(u, str)]
     found += env.get(ENV_URLS, "").replace(",", " ").split()
     urls = list(dict.fromkeys(u.strip() for u in found if u.strip()))
@@ -278,6 +295,8 @@ def notify(
     the counted one ("crosspost: 1 failed, 1 unknown").
     """
     when = now or datetime.now(UTC)
+    if when.tzinfo is None:  # a time without an offset is taken as UTC, like the state's
+        when = when.replace(tzinfo=UTC)
     notes: list[str] = []
     try:
         alerts = config.config.alerts
@@ -287,13 +306,7 @@ def notify(
         due = _due(events, alerts.notify_on, sent, when, remind_after)
         if not due:
             return Delivery("nothing", notes=tuple(notes))
-        try:
-            urls = alert_urls(config, environ, credentials_file)
-        except CrosspostError as exc:
-            notes.append(redact(str(exc)))
-            urls = list(config.config.alerts.urls)
-            for url in urls:
-                _register(url)
+        urls = _collect(config, environ, credentials_file, notes)
         heading = title or _title([event for event, _ in due])
         body = _body(due)
         if not urls:
