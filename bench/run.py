@@ -117,7 +117,7 @@ def main() -> None:
         world = World()
         # X allows 100 posts per 15 minutes per user; the benchmark posts 3,000 and
         # measures crosspost, not X's quota, so the fake's limits are lifted here.
-        world.twitter.rate_limits = {k: 10**9 for k in world.twitter.rate_limits}
+        world.twitter.rate_limits = dict.fromkeys(world.twitter.rate_limits, 10**9)
         with world.serving():
             os.environ.update(world.environ())
             fresh = [measure(world, tmp, args.files, f"fresh{r}", 0) for r in range(args.runs)]

@@ -643,3 +643,15 @@ def test_which_media_a_platform_fetches_itself() -> None:
     assert checks.fetched_by_url(post("tiktok", local, mode="photo")) == [local]
     assert checks.fetched_by_url(post("tiktok", video, mode="video")) == []
     assert checks.fetched_by_url(post("facebook", local, remote)) == [remote]
+
+
+def test_the_alerts_table_of_the_credentials_file_is_not_a_platform(
+    world: World, tmp_path: Path
+) -> None:
+    """[alerts] urls beside the platforms' secrets: doctor checks the five, nothing else."""
+    path = home(tmp_path) / "credentials.toml"
+    path.write_text('[alerts]\nurls = ["json://127.0.0.1:9/hook"]\n', encoding="utf-8")
+    path.chmod(0o600)
+    result = crosspost(world, tmp_path, "doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(blocks(result.stdout)) == NAMES

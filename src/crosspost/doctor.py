@@ -207,7 +207,8 @@ def platforms_set_up(
         env = os.environ if environ is None else environ
         chosen = set(config.platforms)
         with contextlib.suppress(CredentialsError):  # reported once, as the file's finding
-            chosen |= set(CredentialStore().read())
+            # Only platform tables: the file also holds [alerts] urls.
+            chosen |= set(CredentialStore().read()) & set(registry.names())
         for name in registry.names():
             prefix = env_name(name, "")
             if any(key.startswith(prefix) for key in env):
