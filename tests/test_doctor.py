@@ -655,3 +655,27 @@ def test_the_alerts_table_of_the_credentials_file_is_not_a_platform(
     result = crosspost(world, tmp_path, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(blocks(result.stdout)) == NAMES
+
+
+def test_a_token_expiring_in_three_days_is_alerted_once(world: World, tmp_path: Path) -> None:
+    """Run daily from cron, doctor tells the office's channel once, with the login command."""
+    from tests.fakes.sink import Sink
+
+    tiktok = world.environ()["CROSSPOST_TIKTOK_ACCESS_TOKEN"]
+    store_credentials(
+        tmp_path,
+        "tiktok",
+        access_token=tiktok,
+        expires_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=3),
+    )
+    env = without(world.environ(), "CROSSPOST_TIKTOK_ACCESS_TOKEN")
+    sink = Sink()
+    with sink.serving():
+        config = edited_config(world, tmp_path, top={"alerts": {"urls": [sink.url()]}})
+        for _ in range(2):
+            result = crosspost(world, tmp_path, "doctor", str(ANNOUNCEMENT), env=env, config=config)
+            assert result.returncode == 0, result.stdout + result.stderr
+        messages = sink.messages()
+    assert len(messages) == 1
+    assert "TikTok" in messages[0]["message"]
+    assert "crosspost auth login tiktok" in messages[0]["message"]

@@ -276,3 +276,71 @@ def test_a_blackout_skip_is_logged_once_with_its_window(world: World, tmp_path: 
     ]
     assert datetime.fromisoformat(line["blackout"][0]["end"]) == end
     assert not world.facebook.requests and not world.twitter.requests
+
+
+# -- alerts (issue: alerts where the office reads them) ----------------------------
+
+
+def with_alerts(folder: Path, url: str) -> None:
+    """Point the folder's config at an alert URL."""
+    config = folder / "crosspost.toml"
+    config.write_text(f'{config.read_text("utf-8")}\n[alerts]\nurls = ["{url}"]\n', "utf-8")
+
+
+def test_a_run_alerts_once_about_a_failure_and_an_unknown(world: World, tmp_path: Path) -> None:
+    """Facebook refused, X unknown: one message naming both; the next run sends none."""
+    from tests.fakes.sink import Sink
+
+    folder = setup(world, tmp_path)
+    announcement(folder, "due.toml", "Perlu perhatian", publish_at=when(minutes=-1))
+    world.twitter.fail(r"POST /2/tweets$", drop=True)
+    env = {"CROSSPOST_FACEBOOK_PAGE_TOKEN": "revoked-page-token"}
+    sink = Sink()
+    with sink.serving():
+        with_alerts(folder, sink.url(userinfo="humas:SINK-SECRET-42"))
+        first = crosspost(world, tmp_path, "run", str(folder), env=env)
+        assert first.returncode == 3, first.stdout + first.stderr
+        messages = sink.messages()
+        assert len(messages) == 1
+        text = messages[0]["title"] + "\n" + messages[0]["message"]
+        assert "Facebook" in text and "X / Twitter" in text
+        assert "crosspost resolve" in text
+        second = crosspost(world, tmp_path, "run", str(folder), env=env)
+        assert second.returncode == 3 and len(sink.messages()) == 1
+    for result in (first, second):
+        assert "SINK-SECRET-42" not in result.stdout + result.stderr
+    database = (folder / "state" / "state.sqlite3").read_bytes()
+    assert b"SINK-SECRET-42" not in database
+
+
+def test_an_alert_that_cannot_be_delivered_changes_nothing(world: World, tmp_path: Path) -> None:
+    """The alert target is down: the run's exit code is its own; one line says so."""
+    import socket
+
+    folder = setup(world, tmp_path)
+    announcement(folder, "due.toml", "Tetap terbit", publish_at=when(minutes=-1))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with_alerts(folder, f"json://127.0.0.1:{port}/hook")
+    env = {"CROSSPOST_TWITTER_ACCESS_TOKEN": "revoked-token"}
+    result = crosspost(world, tmp_path, "run", str(folder), env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "alert not delivered" in result.stderr
+    assert len(world.facebook.posts) == 1
+
+
+def test_a_late_skip_is_alerted(world: World, tmp_path: Path) -> None:
+    """A post skipped as late reaches the office's channel with the command to send it."""
+    from tests.fakes.sink import Sink
+
+    folder = setup(world, tmp_path)
+    late = announcement(folder, "besok.toml", "Besok, Sabtu", publish_at=when(days=-2))
+    sink = Sink()
+    with sink.serving():
+        with_alerts(folder, sink.url())
+        crosspost(world, tmp_path, "run", str(folder))
+        crosspost(world, tmp_path, "run", str(folder))
+        messages = sink.messages()
+    assert len(messages) == 1
+    assert f"crosspost publish {late} --now" in messages[0]["message"]

@@ -75,6 +75,14 @@ class PlatformReport:
     display_name: str
     account: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: The findings about the account's tokens (expiring, expired, refused): what
+    #: doctor alerts about (docs/alerts.md).
+    tokens: list[Finding] = field(default_factory=list)
+
+    def token(self, level: Level, message: str) -> None:
+        """Record a finding about the tokens (also kept for alerts)."""
+        self.add(level, message)
+        self.tokens.append(self.findings[-1])
 
     def add(self, level: Level, message: str) -> None:
         """Record one finding (the message is redacted: it never shows a secret)."""
@@ -294,7 +302,7 @@ async def check_platform(
         else:
             report.add("ok", "credentials: " + sources(adapter, credentials))
             for finding in expiry(adapter, credentials, now, deadline, window):
-                report.add(finding.level, finding.message)
+                report.token(finding.level, finding.message)
     except CredentialsError as exc:
         report.add("fail", str(exc))
         missing = ["?"]
@@ -323,7 +331,7 @@ async def _identity(adapter: Adapter, ctx: PublishContext, report: PlatformRepor
     try:
         account = await adapter.identity(ctx)
     except AuthError as exc:
-        report.add("fail", exc.message)
+        report.token("fail", exc.message)
         return False
     except PlatformError as exc:
         report.add("fail", f"account: could not be checked: {exc.message}")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from crosspost.cli._options import ConfigOpt, JsonOpt, PlatformOpt
-from crosspost.cli._output import human, print_json
+from crosspost.cli._output import error, human, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,6 +59,7 @@ def doctor(
         print_json(result.to_json())
     else:
         show(result, human(False))
+    _alert(result, file, config)
     if result.failed:
         raise typer.Exit(1)
 
@@ -87,3 +88,46 @@ def _line(out: Console, finding: Finding, label: str = "", indent: str = "") -> 
     mark, style = _MARKS[finding.level]
     text = f"{label}: {finding.message}" if label else finding.message
     out.print(Text(f"{indent}{mark} {redact(text)}", style=style), soft_wrap=True)
+
+
+def _alert(result: Report, file: Path | None, config: Path | None) -> None:
+    """Tell the office about tokens that are dying or dead (once, then reminders).
+
+    Run ``crosspost doctor`` daily from cron: an alert arrives days before a
+    token stops a night's run. Tokens found fine again are forgotten, so a later
+    problem alerts at once. Delivery problems never change the exit code.
+    """
+    from crosspost.alerts import Event, forget, notify
+    from crosspost.config import find_config, load_config
+    from crosspost.errors import CrosspostError
+    from crosspost.state import open_store, state_dir
+
+    try:
+        settings = load_config(find_config(config, file))
+        store = open_store(state_dir(settings.config.state_dir, settings.source))
+    except CrosspostError:
+        return  # doctor has already said what is wrong with the config or the state
+    try:
+        events = []
+        for report in result.platforms:
+            bad = [f for f in report.tokens if f.level in ("warn", "fail")]
+            if not bad:
+                forget(store, kinds=("token_expiring", "token_dead"), platform=report.platform)
+            for finding in bad:
+                events.append(
+                    Event(
+                        "token_dead" if finding.level == "fail" else "token_expiring",
+                        None,
+                        None,
+                        report.platform,
+                        f"{report.display_name}"
+                        + (f" ({report.account})" if report.account else "")
+                        + f": {finding.message}",
+                        command=f"crosspost auth login {report.platform}",
+                    )
+                )
+        delivery = notify(settings, store, events, title="crosspost doctor: accounts need care")
+    finally:
+        store.close()
+    if delivery.problem:
+        error(delivery.problem)

@@ -165,6 +165,7 @@ def publish(
         results = run(
             plan, store=store, policy=policy, out=steps, live=not json and out.is_terminal
         )
+        _alert(plan, store, results)
     finally:
         store.close()
     extra = {BLACKOUT_OVERRIDE: override} if override is not None else {}
@@ -478,3 +479,21 @@ def report(
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
+
+
+def _alert(plan: Plan, store: Store, results: list[Result]) -> None:
+    """One alert for this publish (failures, unknowns; published only when asked).
+
+    Problems already told are passed again so a persisting one is recalled
+    after ``remind_after``; a message that cannot be delivered is one line on
+    stderr and never changes the exit code.
+    """
+    import dataclasses
+
+    from crosspost.alerts import events_from_results, notify
+
+    told = [dataclasses.replace(r, quiet=False) for r in results]
+    events = events_from_results(plan.loaded.id, str(plan.loaded.source), told)
+    delivery = notify(plan.config, store, events)
+    if delivery.problem:
+        error(delivery.problem)

@@ -28,6 +28,7 @@ from crosspost.cli._output import error, human, print_json, show_results
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from crosspost.alerts import Event, Kind
     from crosspost.config import Configuration
     from crosspost.models import Loaded
     from crosspost.planning import Plan
@@ -58,6 +59,7 @@ def run(
     runner = _Runner(out, json, config, directory)
     try:
         documents = runner.all(files)
+        runner.alert()
     finally:
         runner.close()
     if json:
@@ -81,9 +83,34 @@ class _Runner:
         self.configs: dict[Path | None, Configuration] = {}
         #: The exit code so far; the worst wins: 3 unknown, 2 bad input, 1 failed.
         self.code = 0
+        #: What to alert about, per state directory: one message each at the end.
+        self.events: dict[Path, tuple[Configuration, list[Event]]] = {}
 
     def raise_to(self, code: int) -> None:
         self.code = max(self.code, code)
+
+    def tell(self, config: Configuration, *events: Event) -> None:
+        """Keep events for the alert this run sends at its end."""
+        from crosspost.state import state_dir
+
+        directory = state_dir(config.config.state_dir, config.source).resolve()
+        self.events.setdefault(directory, (config, []))[1].extend(events)
+
+    def alert(self) -> None:
+        """Send one alert per state directory (de-duplicated, reminders after a while).
+
+        A message that cannot be delivered is one line on stderr; it never
+        changes the run's exit code.
+        """
+        from crosspost.alerts import notify
+
+        for directory, (config, events) in self.events.items():
+            store = self.stores.get(directory)
+            if store is None or not events:
+                continue
+            delivery = notify(config, store, events)
+            if delivery.problem:
+                error(delivery.problem)
 
     def close(self) -> None:
         self.locks.close()
@@ -205,6 +232,11 @@ class _Runner:
 
         results = publish(plan, store=store, policy=policy_for(plan, mode="run"))
         self.raise_to(exit_code(results))
+        from crosspost.alerts import events_from_results
+
+        # Problems already told are passed again: the alert reminds after a while.
+        told = [dataclasses.replace(r, quiet=False) for r in results]
+        self.tell(config, *events_from_results(loaded.id, str(loaded.source), told))
         doc["results"] = [r.to_json() for r in results]
         news = [r for r in results if not r.quiet and not (r.earlier and r.status == "published")]
         doc["acted"] = bool(news) or bool(doc.get("acted"))
@@ -242,6 +274,7 @@ class _Runner:
         if fresh:
             message = blackout_message(plan, {name: held[name] for name in fresh})
             doc.update(message=message, acted=True)
+            self.tell(plan.config, self.event("blackout_skipped", plan, message))
             if not self.json:
                 from rich.text import Text
 
@@ -270,11 +303,24 @@ class _Runner:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         store.set_meta(plan.loaded.id, late_reported=stamp, late_skipped=stamp)
         doc.update(message=message, acted=True)
+        file = str(plan.loaded.source)
+        self.tell(
+            plan.config,
+            self.event("late_skipped", plan, message, f"crosspost publish {file} --now"),
+        )
         if not self.json:
             from rich.text import Text
 
             self.out.print(Text(f"! {message}", style="yellow"), soft_wrap=True)
         return doc
+
+    @staticmethod
+    def event(kind: Kind, plan: Plan, message: str, command: str | None = None) -> Event:
+        """An alert event about a whole announcement (a late or blackout skip)."""
+        from crosspost.alerts import Event
+
+        file = str(plan.loaded.source)
+        return Event(kind, plan.loaded.id, file, None, message, command=command)
 
     def heading(self, loaded: Loaded) -> None:
         from rich.text import Text
