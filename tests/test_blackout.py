@@ -360,3 +360,23 @@ def test_an_announcements_own_local_window_needs_a_timezone(
     write(tmp_path / "crosspost.toml", '[profile]\nname = "KPU"\n')
     assert main(["validate", str(path)]) == 2
     assert f"{path}: blackout[0].start: has no UTC offset" in capsys.readouterr().err
+
+
+def test_a_blackout_skip_reaches_the_offices_channel_and_nothing_goes_out(
+    world: World, tmp_path: Path
+) -> None:
+    """The quiet period holds a due post: one alert with the reason; no platform is called."""
+    from tests.fakes.sink import Sink
+    from tests.test_run import with_alerts
+
+    folder = setup(world, tmp_path)
+    blackout(folder, table(moment(hours=-1), moment(hours=2)))
+    announcement(folder, "due.toml", "Rapat pleno", publish_at=when(minutes=-5))
+    sink = Sink()
+    with sink.serving():
+        with_alerts(folder, sink.url())
+        for _ in range(2):
+            assert crosspost(world, tmp_path, "run", str(folder)).returncode == 0
+        messages = sink.messages()
+    assert len(messages) == 1 and QUIET in messages[0]["message"]
+    assert not world.facebook.requests and not world.twitter.requests
