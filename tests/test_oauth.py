@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from crosspost.oauth import (
 from tests.fakes.base import FakePlatform
 from tests.fakes.oauth import FakeAuthServer, FakeClock
 from tests.fakes.server import serve
+from tests.ports import free_port
 
 T = TypeVar("T")
 
@@ -283,13 +283,6 @@ def authorized(env: Env) -> tuple[str, str, str | None]:
         params = receiver.wait(5)
         redirect_uri = receiver.redirect_uri
     return check_callback(params, state), redirect_uri, verifier
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # -- PKCE, state, the authorization address ---------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 import webbrowser
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from crosspost_adapters import _graph
 from crosspost_adapters.facebook import FacebookAdapter, FacebookSettings
 from tests.fakes.facebook import ADMIN_TASKS, FakeFacebook, FakePage
 from tests.fakes.server import serve
+from tests.ports import free_port
 
 T = TypeVar("T")
 
@@ -47,13 +47,6 @@ APP_SECRET = "canary-fb-app-secret-7d1e"
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def loopback_redirect() -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import socket
 import webbrowser
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from tests.adapters.test_twitter import example_post, video_post
 from tests.fakes.oauth import FakeClock
 from tests.fakes.server import serve
 from tests.fakes.twitter import FakeTwitter
+from tests.ports import free_port
 
 T = TypeVar("T")
 
@@ -53,13 +53,6 @@ SECRET_KEYS = (
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Browser:
