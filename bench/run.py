@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crosspost.cli import main as cli  # noqa: E402
-from crosspost.publishing import stamp  # noqa: E402
+from crosspost.journal import stamp  # noqa: E402
 from crosspost.state import Entry, open_store  # noqa: E402
 from tests.fakes.world import World  # noqa: E402
 

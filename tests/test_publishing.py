@@ -25,9 +25,10 @@ from crosspost.errors import (
     InvalidContentError,
     UnknownOutcomeError,
 )
+from crosspost.journal import stamp
 from crosspost.media import MediaFile
 from crosspost.planning import Plan, plan_file
-from crosspost.publishing import Policy, exit_code, run, stamp
+from crosspost.publishing import Policy, exit_code, run
 from crosspost.state import Entry, Store, open_store
 from tests.conftest import EXAMPLE
 
@@ -310,7 +311,7 @@ def test_a_moved_file_keeps_its_state(store: Store, tmp_path: Path) -> None:
 def _left_sending(store: Store, plan: Plan) -> None:
     """What a run killed during the create leaves: 'sending', with the text it sent."""
     post = plan.posts[0]
-    from crosspost.publishing import fingerprint
+    from crosspost.journal import fingerprint
 
     store.put(
         ANNOUNCEMENT,

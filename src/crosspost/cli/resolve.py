@@ -32,8 +32,9 @@ def resolve(
 ) -> None:
     """Record that you checked a platform: the post is there (URL), or it is not."""
     from crosspost.errors import ConfigError
+    from crosspost.journal import fingerprint, stamp
     from crosspost.planning import plan_file
-    from crosspost.publishing import fingerprint, stamp, store_for
+    from crosspost.publishing import store_for
     from crosspost.registry import canonical
     from crosspost.state import Entry
 
