@@ -73,9 +73,9 @@ from crosspost_adapters._graph import (
     bearer,
     choose_page,
     classifier,
-    debug_token,
     facebook_app,
     facebook_user_token,
+    granted,
     graph_url,
     managed_pages,
     oauth,
@@ -1046,33 +1046,20 @@ async def diagnose(
 
 async def _token_facts(ctx: PublishContext, settings: FacebookSettings, token: str) -> Finding:
     """What the Page token may do and how long it lasts, from ``debug_token``."""
-    secret = ctx.credentials.get("app_secret")
-    if not settings.app_id or not secret:
-        return Finding(
-            "warn",
-            "the Page token's permissions were not checked: doctor asks Facebook "
-            "(debug_token) with the app's credentials; set app_id in [platforms.facebook] "
-            "and CROSSPOST_FACEBOOK_APP_SECRET (or app_secret in the credentials file)",
-        )
-    base = graph_url(GRAPH, settings.graph_version)
-    try:
-        data = await debug_token(ctx.api(classify), base, token, settings.app_id, secret)
-    except PlatformError as exc:
-        return Finding("warn", f"the Page token's permissions could not be read: {exc.message}")
-    if data.get("is_valid") is False:
-        return Finding(
-            "fail",
-            "Facebook says the Page token is no longer valid (password changed, role on the "
-            "Page removed, or the app removed): run crosspost auth login facebook",
-        )
+    data = await granted(
+        ctx.api(classify),
+        graph_url(GRAPH, settings.graph_version),
+        token,
+        ctx.credentials,
+        settings.app_id,
+        POSTING_SCOPES,
+        what="the Page token",
+        platform=PLATFORM,
+        use="posting",
+    )
+    if isinstance(data, Finding):
+        return data
     scopes = {str(s) for s in data.get("scopes") or []}
-    missing = [p for p in POSTING_SCOPES if p not in scopes]
-    if missing:
-        return Finding(
-            "fail",
-            f"the Page token lacks {', '.join(missing)}, which posting needs: run crosspost "
-            "auth login facebook and allow every permission crosspost asks for",
-        )
     expires = data.get("expires_at")
     lasts = (
         "does not expire"

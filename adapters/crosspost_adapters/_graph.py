@@ -43,7 +43,7 @@ from crosspost.oauth import POLL, LoopbackReceiver, OAuthApp, OAuthError, TokenS
 from crosspost.redaction import redact
 
 if TYPE_CHECKING:
-    from crosspost.adapter import LoginSession
+    from crosspost.adapter import Finding, LoginSession
 
 GRAPH = "https://graph.facebook.com"
 #: Facebook's video publishing endpoint lives on its own host (docs/platforms/facebook.md).
@@ -648,3 +648,53 @@ async def debug_token(
     body = json_body(response)
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+async def granted(
+    api: Api,
+    base: str,
+    token: str,
+    credentials: Credentials,
+    app_id: str | None,
+    needed: tuple[str, ...],
+    *,
+    what: str,
+    platform: str,
+    use: str,
+) -> Finding | dict[str, Any]:
+    """``doctor``'s permission check of a Meta token: ``debug_token``'s data when the
+    token is valid and holds every permission in ``needed``, else the finding to show
+    (a warning when it cannot be asked, a failure when a permission is missing).
+
+    ``what`` names the token ("the Page token"), ``use`` what it is for ("posting").
+    """
+    from crosspost.adapter import Finding
+
+    secret = credentials.get("app_secret")
+    if not app_id or not secret:
+        return Finding(
+            "warn",
+            f"{what}'s permissions were not checked: doctor asks Facebook (debug_token) with "
+            f"the app's credentials; set app_id in [platforms.{platform}] and "
+            f"{env_name(platform, 'app_secret')} (or app_secret in the credentials file)",
+        )
+    login = f"crosspost auth login {platform}"
+    try:
+        data = await debug_token(api, base, token, app_id, secret)
+    except PlatformError as exc:
+        return Finding("warn", f"{what}'s permissions could not be read: {exc.message}")
+    if data.get("is_valid") is False:
+        return Finding(
+            "fail",
+            f"Facebook says {what} is no longer valid (password changed, role on the Page "
+            f"removed, or the app removed): run {login}",
+        )
+    scopes = {str(s) for s in data.get("scopes") or []}
+    missing = [p for p in needed if p not in scopes]
+    if missing:
+        return Finding(
+            "fail",
+            f"{what} lacks {', '.join(missing)}, which {use} needs: run {login} and allow "
+            "every permission crosspost asks for",
+        )
+    return data

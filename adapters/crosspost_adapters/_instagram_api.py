@@ -82,9 +82,9 @@ from crosspost_adapters._graph import (
     bearer,
     choose_page,
     classifier,
-    debug_token,
     facebook_app,
     facebook_user_token,
+    granted,
     graph_url,
     managed_pages,
     oauth,
@@ -1036,40 +1036,21 @@ async def _permissions(ctx: PublishContext, settings: InstagramSettings) -> Find
                 "auth login instagram and allow it",
             )
         return Finding("ok", f"the token may publish ({needed})")
-    secret = ctx.credentials.get("app_secret")
     token = ctx.credentials.get("access_token")
     assert token is not None
-    if not settings.app_id or not secret:
-        return Finding(
-            "warn",
-            "the token's permissions were not checked: doctor asks Facebook (debug_token) "
-            "with the app's credentials; set app_id in [platforms.instagram] and "
-            "CROSSPOST_INSTAGRAM_APP_SECRET (or app_secret in the credentials file)",
-        )
-    try:
-        data = await debug_token(
-            ctx.api(classify),
-            graph_url(GRAPH, settings.graph_version),
-            token,
-            settings.app_id,
-            secret,
-        )
-    except PlatformError as exc:
-        return Finding("warn", f"the token's permissions could not be read: {exc.message}")
-    if data.get("is_valid") is False:
-        return Finding(
-            "fail",
-            "Facebook says the token is no longer valid (password changed, role on the Page "
-            "removed, or the app removed): run crosspost auth login instagram",
-        )
-    scopes = {str(s) for s in data.get("scopes") or []}
-    missing = [p for p in ("instagram_basic", needed) if p not in scopes]
-    if missing:
-        return Finding(
-            "fail",
-            f"the token lacks {', '.join(missing)}, which publishing needs: run crosspost auth "
-            "login instagram and allow every permission crosspost asks for",
-        )
+    found = await granted(
+        ctx.api(classify),
+        graph_url(GRAPH, settings.graph_version),
+        token,
+        ctx.credentials,
+        settings.app_id,
+        ("instagram_basic", needed),
+        what="the token",
+        platform=PLATFORM,
+        use="publishing",
+    )
+    if isinstance(found, Finding):
+        return found
     return Finding("ok", f"the token may publish (instagram_basic, {needed})")
 
 

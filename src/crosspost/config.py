@@ -267,10 +267,11 @@ def parse_config(data: dict[str, Any], source: Path | None) -> Configuration:
                 registry.canonical(link.platform)
             except ConfigError as exc:
                 problems.append(Problem(f"{where}: find_us.links[{i}].platform", str(exc)))
-    from crosspost.schedule import resolve_windows  # deferred: schedule imports this module
+    if config.blackout:
+        from crosspost.schedule import resolve_windows  # deferred: schedule imports this module
 
-    zone = ZoneInfo(config.profile.timezone) if config.profile.timezone else None
-    resolve_windows(config.blackout, zone, where, problems)
+        zone = ZoneInfo(config.profile.timezone) if config.profile.timezone else None
+        resolve_windows(config.blackout, zone, where, problems)
     if problems:
         raise ConfigError(problems)
     return Configuration(config=config, source=source, platforms=platforms)

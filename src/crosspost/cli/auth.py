@@ -10,7 +10,6 @@ a secret: only key names, variable names and paths (docs/credentials.md).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,6 +125,8 @@ def login(
                 options=options,
             )
             return await adapter.login(session)
+
+    import asyncio  # deferred: every other command would pay for it at start-up
 
     result = asyncio.run(flow())
     stored = save_login(store, name, result)
