@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -134,14 +134,7 @@ class Alerts(Model):
     """
 
     urls: list[str] = []
-    notify_on: list[AlertKind] = [
-        "failed",
-        "unknown",
-        "late_skipped",
-        "blackout_skipped",
-        "token_expiring",
-        "token_dead",
-    ]
+    notify_on: list[AlertKind] = [k for k in get_args(AlertKind) if k != "published"]
     remind_after: str = "24h"
 
     _check = field_validator("remind_after")(_duration)

@@ -97,7 +97,7 @@ def _alert(result: Report, file: Path | None, config: Path | None) -> None:
     token stops a night's run. Tokens found fine again are forgotten, so a later
     problem alerts at once. Delivery problems never change the exit code.
     """
-    from crosspost.alerts import Event, forget, notify
+    from crosspost.alerts import TOKEN_KINDS, Event, forget, notify
     from crosspost.config import find_config, load_config
     from crosspost.errors import CrosspostError
     from crosspost.state import open_store, state_dir
@@ -112,7 +112,7 @@ def _alert(result: Report, file: Path | None, config: Path | None) -> None:
         for report in result.platforms:
             bad = [f for f in report.tokens if f.level in ("warn", "fail")]
             if not bad:
-                forget(store, kinds=("token_expiring", "token_dead"), platform=report.platform)
+                forget(store, kinds=TOKEN_KINDS, platform=report.platform)
             for finding in bad:
                 events.append(
                     Event(
