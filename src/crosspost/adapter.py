@@ -125,6 +125,23 @@ class Published:
     remote_id: str
     url: str | None = None
     ids: tuple[str, ...] = ()  # every id, for a thread or multi-step post
+    #: None when the post is public as planned; otherwise where it is, in words
+    #: ("in the TikTok inbox: open TikTok to finish the post"). Results, JSON
+    #: and ``queue`` show it, so a post that is not public never reads as one.
+    visibility: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """What ``Adapter.reconcile`` returns when the post is there but a later, separate
+    step of the same publish is not (Instagram's first comment).
+
+    The runner then calls ``publish`` again with ``ctx.previous`` set to the
+    earlier attempt's handles; ``publish`` skips what they show is done and does
+    only the rest. ``step`` says what is left, for the progress line.
+    """
+
+    step: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,15 +489,19 @@ class Adapter(ABC):
         """``doctor``'s read-only checks beyond identity: ids, scopes, media URLs, visibility."""
         return []
 
-    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
+    async def reconcile(
+        self, post: Post, sent: Sent, ctx: PublishContext
+    ) -> Published | Resume | None:
         """Find out whether an earlier run's irreversible step landed (docs/state.md).
 
         ``sent`` is what the journal holds: when the step was sent and the
         handles the adapter recorded (``ctx.sending`` / ``ctx.remember``).
         Return the post when the platform shows it; None when the platform shows
         it is not there (publishing again cannot post twice); raise
-        ``UnknownOutcomeError`` when it cannot tell yet. Only safe, read-only
-        calls are allowed here. The default cannot tell.
+        ``UnknownOutcomeError`` when it cannot tell yet; ``Resume`` when the post
+        is there but a later step of the same publish is not (the runner then
+        calls ``publish`` with ``ctx.previous``). Only safe, read-only calls are
+        allowed here. The default cannot tell.
         """
         from crosspost.errors import UnknownOutcomeError
 

@@ -109,6 +109,9 @@ class PublishContext:
     settle: float = 600.0
     #: Where state changes go as they happen (the runner's is the state store).
     journal: Journal = field(default_factory=Journal)
+    #: The earlier attempt's handles when ``reconcile`` answered ``Resume``: the
+    #: post is there, and ``publish`` does only the steps they show are not done.
+    previous: dict[str, Any] = field(default_factory=dict)
 
     def sending(self, **handles: Any) -> None:
         """Record that the irreversible step is next, with what finds the post afterwards.

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from crosspost.adapter import Post, Sent
+from crosspost.adapter import Post, Resume, Sent
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AnnouncementError,
@@ -93,12 +93,15 @@ class Result:
     earlier: bool = False
     #: True when a person was already told (cron stays quiet about it).
     quiet: bool = False
+    #: Where a published post is when it is not public (TikTok's inbox, a private
+    #: video); None when it is public.
+    visibility: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The result in ``--json`` output."""
         data: dict[str, Any] = {"platform": self.platform, "status": self.status}
         if self.status == "published":
-            data.update(id=self.remote_id, url=self.url)
+            data.update(id=self.remote_id, url=self.url, visibility=self.visibility or "public")
             if self.message:
                 data["message"] = self.message
         else:
@@ -300,8 +303,18 @@ def _published(entry: Entry, post: Post, file: str, *, forced: bool = False) -> 
         )
     elif forced:
         note += f" (to post a second copy: add --again to --force --platform {post.platform})"
+    where = entry.handles.get("visibility")
+    visibility = where if isinstance(where, str) else None
+    if visibility:
+        note += f"; {visibility}"
     return Result(
-        post.platform, "published", entry.remote_id, entry.url, message=note, earlier=True
+        post.platform,
+        "published",
+        entry.remote_id,
+        entry.url,
+        message=note,
+        earlier=True,
+        visibility=visibility,
     )
 
 
@@ -460,9 +473,15 @@ async def _one(
                 ),
                 exception=exc,
             )
-        if found is not None:
+        if isinstance(found, Resume):
+            # The post is public; only a later step is left. The entry stays
+            # ``sending`` with its handles, and publish does the rest.
+            ctx.previous = dict(previous.handles)
+            ctx.progress.step(name, f"the earlier post is there; {found.step}")
+        elif found is not None:
             return found
-        journal.start(name, previous)
+        else:
+            journal.start(name, previous)
     try:
         published = await adapter.publish(todo.post, ctx)
     except PlatformError as exc:
@@ -489,17 +508,21 @@ async def _one(
             return Result(name, "unknown", code="internal", message=message, exception=exc)
         return _failed(name, journal, exc, policy, code="internal", message=message)
     progress.step(name, "published")
-    result = _record_published(name, journal, published.remote_id, published.url)
-    if todo.post.visibility and not result.message:
+    visibility = published.visibility or (
+        f"not public: {todo.post.visibility}" if todo.post.visibility else None
+    )
+    result = _record_published(name, journal, published.remote_id, published.url, visibility)
+    if visibility and not result.message:
         # A post only the account can see must never read as a public one.
-        result = dataclasses.replace(result, message=f"not public: {todo.post.visibility}")
+        result = dataclasses.replace(result, message=visibility)
     return result
 
 
 async def _reconcile(
     adapter: Adapter, post: Post, previous: Entry, ctx: PublishContext, journal: StoreJournal
-) -> Result | None:
-    """Ask the platform what became of an earlier attempt; a result, or None to publish."""
+) -> Result | Resume | None:
+    """Ask the platform what became of an earlier attempt: a result, ``Resume`` to finish
+    its later steps, or None to publish."""
     name = post.platform
     sent_at = parse_stamp(previous.sent_at or previous.at) or now_utc()
     # Until the platform answers, the earlier attempt's handles and time stand.
@@ -530,7 +553,9 @@ async def _reconcile(
     if found is None:
         ctx.progress.step(name, "the earlier attempt did not land: publishing")
         return None
-    result = _record_published(name, journal, found.remote_id, found.url)
+    if isinstance(found, Resume):
+        return found
+    result = _record_published(name, journal, found.remote_id, found.url, found.visibility)
     return dataclasses.replace(
         result, message="the earlier run's post had landed; found it on the platform"
     )
@@ -552,9 +577,20 @@ def _record(journal: StoreJournal, name: str, status: str, **fields: Any) -> Non
         journal.put(name, status, **fields)
 
 
-def _record_published(name: str, journal: StoreJournal, remote_id: str, url: str | None) -> Result:
+def _record_published(
+    name: str,
+    journal: StoreJournal,
+    remote_id: str,
+    url: str | None,
+    visibility: str | None = None,
+) -> Result:
+    # Where the post is when it is not public ("in the TikTok inbox: …") is kept
+    # with the entry's handles: ``queue`` and later runs show it.
+    fields: dict[str, Any] = {}
+    if visibility:
+        fields["handles"] = {**journal.handles.get(name, {}), "visibility": visibility}
     try:
-        journal.put(name, "published", remote_id=remote_id, url=url, attempts=0)
+        journal.put(name, "published", remote_id=remote_id, url=url, attempts=0, **fields)
     except StateError as exc:
         return Result(
             name,
@@ -568,7 +604,7 @@ def _record_published(name: str, journal: StoreJournal, remote_id: str, url: str
                 f"{name} --published {url or remote_id}"
             ),
         )
-    return Result(name, "published", remote_id=remote_id, url=url)
+    return Result(name, "published", remote_id=remote_id, url=url, visibility=visibility)
 
 
 def _failed(
