@@ -315,6 +315,30 @@ class Adapter(ABC):
     def choose_media(self, media: Sequence[MediaFile], fields: Fields) -> MediaChoice:
         """Which media this platform posts; a problem when it cannot post any of it."""
 
+    def unsuitable(self, media: Sequence[MediaFile]) -> str | None:
+        """Why this platform cannot take an announcement with these media, or None.
+
+        An announcement without ``targets`` goes only to the platforms that can
+        take it; the others are listed as skipped with this reason ("no video:
+        YouTube posts videos"). With explicit ``targets`` the platform is kept
+        and ``choose_media`` reports the problem.
+        """
+        return None
+
+    def title_required(self, media: Sequence[MediaFile]) -> bool:
+        """Whether a post with these media needs a title (YouTube; TikTok photo posts).
+
+        When it does and the announcement has none, render reports a problem
+        ("add title = …") instead of making one up from the body.
+        """
+        return False
+
+    @property
+    def allows_links(self) -> bool:
+        """Whether a URL may appear in this platform's posts (X's ``links = false``
+        leaves them out: X bills posts with a URL at a higher rate)."""
+        return True
+
     def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
         """The title this platform shows, or None; by default the announcement's title."""
         return fields.title
