@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -22,9 +23,9 @@ from crosspost.adapter import (
     Published,
     Sent,
 )
-from crosspost.config import PlatformSettings
+from crosspost.config import Configuration, PlatformSettings
 from crosspost.media import MediaFile
-from crosspost.models import Overrides
+from crosspost.models import Loaded, Overrides
 from crosspost.units import Unit
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ TAGS_TOTAL = 500
 #: 15 (YouTube hashtag policy; the current number is UNVERIFIED).
 HASHTAGS_WARN = 15
 HASHTAGS_MAX = 60
+#: snippet.defaultLanguage: a BCP-47 tag of the form YouTube's i18nLanguages list, a
+#: language with an optional script and region ("id", "en-GB", "zh-Hans", "es-419").
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$"
 #: Upload chunks: a multiple of 256 KiB (resumable upload protocol); 8 MiB by default.
 CHUNK_UNIT = 256 * 1024
 CHUNK_DEFAULT = 8 * 1024 * 1024
@@ -63,8 +67,9 @@ class YouTubeSettings(PlatformSettings):
     category_id: str = "22"  # People & Blogs
     notify_subscribers: bool = True
     made_for_kids: bool = False
-    #: snippet.defaultLanguage (a BCP-47 code such as "id"); not sent when unset.
-    default_language: str | None = None
+    #: snippet.defaultLanguage (a BCP-47 code such as "id") when the announcement has
+    #: no ``language``; not sent when neither is set.
+    default_language: str | None = Field(default=None, pattern=LANGUAGE_TAG)
     #: Bytes per upload request. Every chunk but the last must be a multiple of
     #: 256 KiB (resumable upload protocol); bigger chunks mean fewer requests,
     #: smaller ones less to send again after a dropped connection.
@@ -123,11 +128,25 @@ class YouTubeAdapter(Adapter):
             choice.warnings.append("one video per YouTube upload: only the first is posted")
         return choice
 
+    def unsuitable(self, media: Sequence[MediaFile]) -> str | None:
+        """Without a video there is nothing to upload."""
+        if not any(m.is_video for m in media):
+            return "no video: YouTube posts videos"
+        return None
+
+    def title_required(self, media: Sequence[MediaFile]) -> bool:
+        """snippet.title is required on insert (an empty one is refused: invalidTitle)."""
+        return True
+
     def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
-        """The announcement's title, else the body's first line (a title is required)."""
+        """The announcement's title, never one made up from the body.
+
+        The body's first line (emoji, hashtags and all, cut at 100) is not a title a
+        person would write; a missing title is a problem that says what to add.
+        """
         if fields.title and fields.title.strip():
             return fields.title
-        return fields.body.strip().split("\n", 1)[0]
+        return None
 
     def clean(self, text: str, what: str, warnings: list[str]) -> str:
         """YouTube refuses '<' and '>' in titles and descriptions: use look-alike angles."""
@@ -161,6 +180,13 @@ class YouTubeAdapter(Adapter):
             problems.append(f"{count} hashtags: YouTube ignores all hashtags above {HASHTAGS_MAX}")
         elif count > HASHTAGS_WARN:
             warnings.append(f"{count} hashtags: YouTube may ignore them all above {HASHTAGS_WARN}")
+        if post.title is None and not any("title" in p for p in problems):
+            # Until render reports a missing required title itself (title_required),
+            # say it here, so preview shows it rather than publish refusing it later.
+            problems.append(
+                'YouTube needs a title: add title = "…" to the announcement '
+                "(or to its [platforms.youtube] table)"
+            )
         settings = self.settings
         assert isinstance(settings, YouTubeSettings)
         privacy = options.privacy_status or settings.privacy_status
@@ -172,6 +198,26 @@ class YouTubeAdapter(Adapter):
             problems=tuple(problems),
             visibility=VISIBILITY.get(privacy),
         )
+
+    def render(self, loaded: Loaded, config: Configuration) -> Post:
+        """The fitted post, with ``language``: the announcement's ``language``, else
+        ``default_language`` from config (snippet.defaultLanguage, the language of the
+        title and description; docs/platforms/youtube.md)."""
+        post = super().render(loaded, config)
+        settings = self.settings
+        assert isinstance(settings, YouTubeSettings)
+        language = loaded.announcement.language or settings.default_language
+        if not language:
+            return post
+        if not re.fullmatch(LANGUAGE_TAG, language):
+            # The announcement takes any BCP-47 tag ("id-x-kpu"); YouTube's list has
+            # only a language, a script and a region. Leave it out rather than fail.
+            warning = (
+                f'language "{language}" is not one YouTube takes (a language with an '
+                'optional script and region, like "id" or "en-GB"): the video gets none'
+            )
+            return dataclasses.replace(post, warnings=(*post.warnings, warning))
+        return dataclasses.replace(post, extra={**post.extra, "language": language})
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Resumable upload: a session POST with the metadata, then the bytes in chunks."""

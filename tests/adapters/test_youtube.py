@@ -178,7 +178,8 @@ def rate_limit(status: int, reason: str) -> dict[str, Any]:
 
 
 def test_session_json_is_the_plan(tmp_path: Path) -> None:
-    """The session POST carries exactly the planned title, description, tags and privacy."""
+    """The session POST carries exactly the planned title, description, tags, language
+    (the example's ``language = "id"``) and privacy."""
     fake = FakeYouTube()
     video = make_video(tmp_path, 3 * CHUNK + 1000)
     post = post_with(video)
@@ -191,6 +192,7 @@ def test_session_json_is_the_plan(tmp_path: Path) -> None:
             "description": post.parts[0].text,
             "tags": ["KPU Musi Rawas", "Kehumasan", "Public Speaking", "Pemilu 2024"],
             "categoryId": "22",
+            "defaultLanguage": "id",
         },
         "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False},
     }
@@ -764,3 +766,119 @@ def test_a_video_that_is_not_public_says_who_sees_it(privacy: str, shown: str | 
     post = YouTubeAdapter(YouTubeSettings(privacy_status=privacy)).render(loaded, config)  # type: ignore[arg-type]
     assert post.visibility == shown
     assert planned().visibility == "only the channel (YouTube private)"  # the example's
+
+
+# -- language and title, from the announcement ---------------------------------------
+
+
+def announce(tmp_path: Path, head: str, media: str = "media/humas.mp4", **settings: Any) -> Post:
+    """The YouTube post of an announcement whose first lines are ``head``."""
+    (tmp_path / "media").mkdir(exist_ok=True)
+    name = Path(media).name
+    (tmp_path / "media" / name).write_bytes((EXAMPLE / "media" / name).read_bytes())
+    file = tmp_path / "announcement.toml"
+    file.write_text(
+        f'{head}\nbody = "🎉 #TemanPemilih Sosialisasi hari ini #KPUMelayani"\n'
+        f'targets = ["youtube"]\n[[media]]\npath = "{media}"\n',
+        encoding="utf-8",
+    )
+    plan = plan_file(file, only=["youtube"])
+    if not settings:
+        return plan.posts[0]
+    return YouTubeAdapter(YouTubeSettings(**settings)).render(plan.loaded, plan.config)
+
+
+def test_the_announcements_language_is_the_videos_default_language(tmp_path: Path) -> None:
+    """``language = "id"`` is planned (preview shows it), sent as snippet.defaultLanguage
+    and kept by YouTube on the video; defaultAudioLanguage is not claimed from it."""
+    post = announce(tmp_path, 'title = "Sosialisasi"\nlanguage = "id"')
+    assert post.extra["language"] == "id"
+    assert post.to_json()["language"] == "id"
+    fake = FakeYouTube()
+    publish(fake, dataclasses.replace(post_with(make_video(tmp_path, 1000)), extra=post.extra))
+    snippet = fake.session.metadata["snippet"]
+    assert snippet["defaultLanguage"] == "id"
+    assert "defaultAudioLanguage" not in snippet
+    assert fake.videos[0]["snippet"]["defaultLanguage"] == "id"
+
+
+def test_the_announcements_language_wins_over_default_language(tmp_path: Path) -> None:
+    """An announcement in English on a channel whose default is Indonesian says English."""
+    post = announce(
+        tmp_path, 'title = "Voter education"\nlanguage = "en-GB"', default_language="id"
+    )
+    assert post.extra["language"] == "en-GB"
+
+
+def test_default_language_applies_when_the_announcement_has_none(tmp_path: Path) -> None:
+    """No ``language`` in the announcement: config's default_language; neither: none."""
+    assert (
+        announce(tmp_path, 'title = "Sosialisasi"', default_language="id").extra["language"] == "id"
+    )
+    assert "language" not in announce(tmp_path, 'title = "Sosialisasi"').extra
+
+
+def test_a_language_youtube_does_not_list_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    """A private-use BCP-47 tag the announcement accepts is not sent (YouTube would refuse
+    the upload); the preview says so."""
+    post = announce(tmp_path, 'title = "Sosialisasi"\nlanguage = "id-x-kpu"')
+    assert "language" not in post.extra
+    assert any('language "id-x-kpu"' in w for w in post.warnings)
+    assert post.problems == ()
+
+
+def test_default_language_setting_must_be_a_language_tag() -> None:
+    """A typo in config (a language's name instead of its code) is refused at load time."""
+    with pytest.raises(pydantic.ValidationError, match="default_language"):
+        YouTubeSettings(default_language="Bahasa Indonesia")
+    assert YouTubeSettings(default_language="zh-Hans").default_language == "zh-Hans"
+
+
+def test_fake_refuses_a_malformed_default_language(tmp_path: Path) -> None:
+    """The fake, like YouTube, takes only a language tag: the upload is refused, readably,
+    before a byte of the video is sent."""
+    fake = FakeYouTube()
+    post = post_with(make_video(tmp_path, 1000), extra={"tags": [], "language": "indonesian"})
+    with pytest.raises(InvalidContentError, match="Invalid defaultLanguage"):
+        publish(fake, post)
+    assert fake.sessions == {}
+    assert fake.calls(UPLOAD) == []
+
+
+def test_without_a_title_youtube_gets_a_problem_not_the_bodys_first_line(
+    tmp_path: Path,
+) -> None:
+    """No ``title``: the body's first line (emoji and hashtags) is not made a title; the
+    post has none and a problem that says what to add."""
+    post = announce(tmp_path, 'language = "id"')
+    assert post.title is None
+    assert any("add title = " in p for p in post.problems)
+    assert post.parts[0].text.startswith("🎉 #TemanPemilih")
+
+
+def test_a_title_made_of_spaces_is_no_title(tmp_path: Path) -> None:
+    """A blank title counts as none: a problem, never an empty snippet.title."""
+    post = announce(tmp_path, 'title = "   "')
+    assert post.title is None
+    assert any("title" in p for p in post.problems)
+
+
+def test_youtube_needs_a_title_and_a_video() -> None:
+    """title_required is always true; without a video YouTube is unsuitable, with the
+    reason preview lists for an announcement without targets."""
+    adapter = YouTubeAdapter()
+    image = MediaFile(name="a.jpg", kind="image", mime="image/jpeg", path=None, size=10)
+    video = MediaFile(name="a.mp4", kind="video", mime="video/mp4", path=None, size=10)
+    assert adapter.title_required([video]) and adapter.title_required([])
+    assert adapter.unsuitable([image]) == "no video: YouTube posts videos"
+    assert adapter.unsuitable([]) == "no video: YouTube posts videos"
+    assert adapter.unsuitable([image, video]) is None
+
+
+def test_publish_without_a_title_sends_nothing(tmp_path: Path) -> None:
+    """A post without a title (a plan with its problem ignored) is refused before any
+    request: YouTube would refuse it after the quota was spent."""
+    fake = FakeYouTube()
+    with pytest.raises(InvalidContentError, match="title"):
+        publish(fake, post_with(make_video(tmp_path, 1000), title=None))
+    assert fake.requests == []

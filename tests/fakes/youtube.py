@@ -57,6 +57,10 @@ TESTING_LIFETIME = timedelta(days=7)
 #: Video category ids (videoCategories.list, region US), as strings like the API gives them.
 CATEGORIES = frozenset(str(n) for n in (1, 2, 10, 15, 17, 18, 19, 20, *range(21, 45)))
 PRIVACY = ("private", "unlisted", "public")
+#: A BCP-47 language tag of the form YouTube's i18nLanguages list: a language, then an
+#: optional script and region ("id", "en-GB", "zh-Hans", "es-419", "sr-Latn"); case
+#: does not matter in BCP-47. Whether YouTube takes tags outside its list is UNVERIFIED.
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?", re.IGNORECASE)
 
 
 def tags_length(tags: list[str]) -> int:
@@ -440,9 +444,13 @@ class FakeYouTube(FakePlatform):
                 "invalidCategoryId",
                 "The snippet.categoryId property specifies an invalid category ID.",
             )
-        language = snippet.get("defaultLanguage")
-        if language is not None and (not isinstance(language, str) or not language):
-            return google_error(400, "invalidVideoMetadata", "Invalid defaultLanguage.")
+        for key in ("defaultLanguage", "defaultAudioLanguage"):
+            language = snippet.get(key)
+            if language is not None and (
+                not isinstance(language, str) or not LANGUAGE_TAG.fullmatch(language)
+            ):
+                # The reason YouTube gives for a malformed tag is not documented (UNVERIFIED).
+                return google_error(400, "invalidVideoMetadata", f"Invalid {key}.")
         if status.get("privacyStatus") not in PRIVACY:
             return google_error(
                 400, "invalidVideoMetadata", "status.privacyStatus must be private/unlisted/public"
