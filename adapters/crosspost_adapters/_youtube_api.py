@@ -43,6 +43,7 @@ import httpx
 from crosspost import redaction
 from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
 from crosspost.api import (
+    MAX_RATE_LIMIT_WAIT,
     SAFE_ATTEMPTS,
     Api,
     ContentFactory,
@@ -269,8 +270,12 @@ def _metadata(post: Post, settings: YouTubeSettings) -> dict[str, Any]:
         "tags": list(post.extra.get("tags", [])),
         "categoryId": settings.category_id,
     }
-    if settings.default_language:
-        snippet["defaultLanguage"] = settings.default_language
+    # The language of the title and description (the announcement's ``language``, put
+    # in the plan by render); defaultAudioLanguage, the language spoken in the video,
+    # is not the text's and is left to YouTube Studio (docs/platforms/youtube.md).
+    language = post.extra.get("language") or settings.default_language
+    if language:
+        snippet["defaultLanguage"] = language
     return {
         "snippet": snippet,
         "status": {
@@ -322,14 +327,25 @@ class _Token:
     async def refresh(self) -> None:
         """Get a new access token (safe to repeat: it publishes nothing).
 
-        A 429 is waited out (Retry-After) by ``Api.call``; a refused refresh token
-        says why it may have happened and how to log in again.
+        A 429 is waited out by ``Api.call``: the Retry-After Google names (or a short
+        backoff without one), each wait at most ``api.MAX_RATE_LIMIT_WAIT``, for
+        ``SAFE_ATTEMPTS`` attempts. If Google still refuses, or asks for a longer wait,
+        that is a passing fault of Google's sign-in, not of the login: a retryable
+        ``TransientError`` for the next run, never "log in again". A refused refresh
+        token says why it may have happened and how to log in again.
         """
         try:
             response = await self.api.call("POST", TOKEN_URL, ok=(200,), data=self.form)
         except _GrantRefused as exc:
             raise AuthError(
                 PLATFORM, _refused(self.ctx.credentials, exc.detail), status=exc.status
+            ) from None
+        except RateLimitedError as exc:
+            raise TransientError(
+                PLATFORM,
+                f"YouTube: Google's sign-in service is busy ({_busy(exc)}); nothing was "
+                "published; the next run tries again",
+                status=exc.status,
             ) from None
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
@@ -436,7 +452,13 @@ class _Upload:
                 if exc.status == 401 and isinstance(exc, AuthError) and not refreshed:
                     # Access tokens last about an hour; a long upload outlives one.
                     refreshed = True
-                    await self.token.refresh()
+                    try:
+                        await self.token.refresh()
+                    except PlatformError as failed:
+                        # The last part may have landed already: only the session knows.
+                        if self.final_sent:
+                            raise self._unknown(failed) from failed
+                        raise
                     probe = True
                     continue
                 if probe and self.final_sent:
@@ -732,6 +754,22 @@ def _oauth_error(response: httpx.Response, error: str, body: dict[str, Any]) -> 
     return AuthError(
         PLATFORM, f"YouTube: Google refused the token refresh ({said}); run {LOGIN}", status=status
     )
+
+
+def _busy(exc: RateLimitedError) -> str:
+    """How long Google asked us to wait, in words, for a token refresh refused with 429."""
+    wait = exc.retry_after
+    if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
+        return f"HTTP 429, asked to wait {_duration(wait)}"
+    return "HTTP 429 after several attempts"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
 
 
 def _refused(credentials: Credentials | None, said: str) -> str:

@@ -8,6 +8,7 @@ to crosspost's listener). Time is the fake's ``oauth_clock`` on both sides
 from __future__ import annotations
 
 import asyncio
+import time
 import webbrowser
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -18,15 +19,17 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import stamina
 
 from crosspost.adapter import Account, Finding, Login, LoginSession, Post
-from crosspost.api import Progress, PublishContext
+from crosspost.api import MAX_RATE_LIMIT_WAIT, SAFE_ATTEMPTS, Progress, PublishContext
 from crosspost.cli.auth import save_login
 from crosspost.credentials import Credentials, CredentialStore
-from crosspost.errors import AuthError, ConfigError, CredentialsError, RateLimitedError
+from crosspost.errors import AuthError, ConfigError, CredentialsError, TransientError
 from crosspost.publishing import RENEW_HORIZON
 from crosspost_adapters import _youtube_api
 from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
+from tests.adapters.support import Recorder
 from tests.adapters.test_tiktok_auth import LOOPBACK, Browser, Person
 from tests.adapters.test_youtube import make_video, post_with
 from tests.fakes.base import FakePlatform
@@ -176,10 +179,14 @@ def cron_run(
     return run(go())
 
 
-def renew_only(account: Connected, environ: dict[str, str] | None = None) -> None:
+def renew_only(
+    account: Connected, environ: dict[str, str] | None = None, progress: Progress | None = None
+) -> None:
     async def go() -> None:
         async with httpx.AsyncClient(transport=account.fake.transport()) as client:
             ctx = context(account, client, environ)
+            if progress is not None:
+                ctx.progress = progress
             await YouTubeAdapter(ctx.settings).renew(ctx, RENEW_HORIZON)
 
     run(go())
@@ -319,23 +326,102 @@ def test_a_testing_consent_screen_ends_after_7_days_with_the_login_command(
     assert youtube.calls(SESSION) == []
 
 
-def test_a_429_from_the_token_endpoint_is_waited_out(connected: Connected) -> None:
-    """Google limiting the token endpoint (Retry-After: 1) is waited out, then renewed; a
-    long limit is a rate limit for a later run, never "log in again"."""
+LIMITED = {"error": "rate_limit_exceeded", "error_description": "Rate Limit Exceeded"}
+
+
+def test_a_429_from_the_token_endpoint_is_waited_out_for_its_retry_after(
+    connected: Connected,
+) -> None:
+    """Google limiting the token endpoint (429, Retry-After: 1): crosspost waits the second
+    it was asked to (real waits here, not the test suite's zero ones), says so, then renews."""
     youtube = connected.fake
     youtube.oauth_clock.advance(hours=2)
-    limited = {"error": "rate_limit_exceeded", "error_description": "Rate Limit Exceeded"}
-    youtube.fail(TOKEN, 429, json=limited, headers={"Retry-After": "1"})
-    renew_only(connected)
+    youtube.fail(TOKEN, 429, json=LIMITED, headers={"Retry-After": "1"})
+    progress = Recorder()
+    started = time.monotonic()
+    with stamina.set_testing(False):
+        renew_only(connected, progress=progress)
+    assert time.monotonic() - started >= 1.0
     assert len(youtube.calls(TOKEN)) == 3  # login's exchange, the 429, the retry
     assert youtube.auth.valid_access_token(connected.table()["access_token"])
+    assert any("retrying in 1.0 s" in step for step in progress.steps), progress.steps
 
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": LIMITED},  # Google's OAuth error shape
+        {
+            "json": {
+                "error": {
+                    "code": 429,
+                    "message": "Too many requests",
+                    "status": "RESOURCE_EXHAUSTED",
+                }
+            }
+        },
+        {"json": None},  # no body at all
+    ],
+    ids=["oauth", "google-error", "empty"],
+)
+def test_a_token_endpoint_that_keeps_answering_429_is_a_transient_failure(
+    connected: Connected, answer: dict[str, Any]
+) -> None:
+    """Still 429 after every attempt, whatever the body: a retryable transient failure
+    that says the next run tries again, never "log in again"; the stored login stays."""
+    youtube = connected.fake
     youtube.oauth_clock.advance(hours=2)
-    youtube.fail(TOKEN, 429, json=limited, headers={"Retry-After": "3600"})
-    with pytest.raises(RateLimitedError) as caught:
+    before = connected.file.read_bytes()
+    youtube.fail(TOKEN, 429, headers={"Retry-After": "1"}, times=50, **answer)
+    with pytest.raises(TransientError) as caught:
         renew_only(connected)
-    assert caught.value.retry_after == 3600
+    error = caught.value
+    assert error.retryable and error.code == "transient" and error.status == 429
+    assert str(error).startswith("YouTube: Google's sign-in service is busy")
+    assert str(error).endswith("the next run tries again")
+    assert "auth login" not in str(error)
+    assert len(youtube.calls(TOKEN)) == 1 + SAFE_ATTEMPTS  # login's exchange, then each try
+    assert connected.file.read_bytes() == before
+
+
+def test_a_retry_after_beyond_the_longest_wait_is_not_sat_out(connected: Connected) -> None:
+    """Asked to wait an hour: one request, no waiting (the run goes on with the other
+    platforms), and a transient failure that names the wait."""
+    youtube = connected.fake
+    youtube.oauth_clock.advance(hours=2)
+    youtube.fail(TOKEN, 429, json=LIMITED, headers={"Retry-After": "3600"})
+    started = time.monotonic()
+    with stamina.set_testing(False), pytest.raises(TransientError) as caught:
+        renew_only(connected)
+    assert time.monotonic() - started < MAX_RATE_LIMIT_WAIT
+    assert len(youtube.calls(TOKEN)) == 2  # login's exchange, the one 429
+    assert "asked to wait 60 min" in str(caught.value)
     assert "auth login" not in str(caught.value)
+
+
+def test_publish_waits_out_a_429_on_its_own_refresh_and_uploads(
+    connected: Connected, tmp_path: Path
+) -> None:
+    """A refresh token from the environment is refreshed by the publish itself: a 429
+    there is waited out too, and the video goes up once."""
+    youtube = connected.fake
+    youtube.fail(TOKEN, 429, json=LIMITED, headers={"Retry-After": "1"})
+    environ = {"CROSSPOST_YOUTUBE_REFRESH_TOKEN": youtube.refresh_token}
+    cron_run(connected, post_with(make_video(tmp_path, 1000)), environ=environ)
+    assert len(youtube.videos) == 1
+
+
+def test_publish_with_google_sign_in_busy_sends_nothing(
+    connected: Connected, tmp_path: Path
+) -> None:
+    """The token endpoint keeps answering 429 during a publish: transient, and no upload
+    session is opened (nothing of the video is sent)."""
+    youtube = connected.fake
+    youtube.fail(TOKEN, 429, json=LIMITED, times=50)
+    environ = {"CROSSPOST_YOUTUBE_REFRESH_TOKEN": youtube.refresh_token}
+    with pytest.raises(TransientError, match="sign-in service is busy"):
+        cron_run(connected, post_with(make_video(tmp_path, 1000)), environ=environ)
+    assert youtube.calls(SESSION) == []
 
 
 def test_a_refresh_token_from_the_environment_is_used_in_memory_only(
