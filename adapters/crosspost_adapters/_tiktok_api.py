@@ -1,7 +1,8 @@
-"""TikTok publishing through the Content Posting API (Direct Post).
+"""TikTok publishing through the Content Posting API: Direct Post, or the inbox upload.
 
 The flow, from TikTok's Content Posting API pages: the Direct Post reference
 (https://developers.tiktok.com/doc/content-posting-api-reference-direct-post), the
+upload (inbox) reference (…/doc/content-posting-api-reference-upload-video), the
 photo post reference (…/doc/content-posting-api-reference-photo-post), the media
 transfer guide (…/doc/content-posting-api-media-transfer-guide) and the post status
 reference (…/doc/content-posting-api-reference-get-video-status); the same pages are
@@ -21,11 +22,18 @@ summarised in docs/platforms/tiktok.md:
    ``Content-Range``. A chunk is safe to re-send: nothing is published until
    TikTok has every byte.
 4. ``POST /v2/post/publish/status/fetch/`` until ``PUBLISH_COMPLETE`` or
-   ``FAILED``. Once init succeeded, the ``publish_id`` is the only handle on the
-   post (TikTok offers no idempotency key), so every ambiguity after it is reported
-   with that id.
+   ``FAILED``, backing off (``crosspost.polling.Pace``; TikTok allows 30 a minute).
+   Once init succeeded, the ``publish_id`` is the only handle on the post (TikTok
+   offers no idempotency key), so every ambiguity after it is reported with that id.
 
-The journal gets the post's ``mode`` before init, its ``publish_id`` the moment
+Inbox mode (``[platforms.tiktok] mode = "inbox"``, the default) skips step 1
+(creator_info needs video.publish, and the officer chooses the privacy in the app):
+videos go to ``POST /v2/post/publish/inbox/video/init/`` with ``source_info`` only
+(no ``post_info``: the caption cannot travel with it), photos to content/init with
+``post_mode = "MEDIA_UPLOAD"``; the poll ends at ``SEND_TO_USER_INBOX``, and the
+result says the post waits in the creator's TikTok inbox.
+
+The journal gets the post's ``mode`` (and ``delivery``) before init, its ``publish_id`` the moment
 init answers, and (videos) ``uploaded`` just before the last chunk goes out:
 TikTok publishes a video only once it has every byte. ``reconcile`` reads them
 with the same status check the poll uses (``_verdict``; docs/reconcile.md).
@@ -72,7 +80,14 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile, video_duration
 from crosspost.redaction import redact
-from crosspost_adapters.tiktok import CHUNK_MAX, CHUNK_MIN, TikTokAdapter, TikTokSettings
+from crosspost_adapters.tiktok import (
+    CHUNK_MAX,
+    CHUNK_MIN,
+    DIRECT_ONLY,
+    INBOX_RESULT,
+    TikTokAdapter,
+    TikTokSettings,
+)
 
 if TYPE_CHECKING:
     from crosspost.oauth import OAuthApp
@@ -84,6 +99,8 @@ API = "https://open.tiktokapis.com"
 CREATOR_INFO = f"{API}/v2/post/publish/creator_info/query/"
 VIDEO_INIT = f"{API}/v2/post/publish/video/init/"
 PHOTO_INIT = f"{API}/v2/post/publish/content/init/"
+#: The inbox upload (upload reference): the video lands in the creator's inbox.
+INBOX_VIDEO_INIT = f"{API}/v2/post/publish/inbox/video/init/"
 STATUS = f"{API}/v2/post/publish/status/fetch/"
 #: Login Kit v2 (https://developers.tiktok.com/doc/login-kit-desktop,
 #: https://developers.tiktok.com/doc/oauth-user-access-token-management): the consent
@@ -95,9 +112,14 @@ USER_INFO = f"{API}/v2/user/info/"
 USER_FIELDS = "open_id,display_name"
 #: user.info.basic: the display name; video.publish: Direct Post and creator_info;
 #: video.upload: the inbox (draft) upload and status/fetch (platform scopes overview).
+#: Login asks for what the configured mode needs: an app approved for the upload
+#: only would have its consent page refused for video.publish.
 SCOPES = ("user.info.basic", "video.publish", "video.upload")
-#: What a Direct Post needs; without it nothing can be posted.
-POST_SCOPE = "video.publish"
+INBOX_SCOPES = ("user.info.basic", "video.upload")
+#: The scope each mode posts with (direct-post and upload references).
+MODE_SCOPES: dict[str, str] = {"direct": "video.publish", "inbox": "video.upload"}
+#: What a Direct Post needs; without it nothing can be posted directly.
+POST_SCOPE = MODE_SCOPES["direct"]
 #: TikTok's desktop redirect URIs: 127.0.0.1 with a port ("*" allowed) and a path;
 #: the portal is told ``http://127.0.0.1:*/callback/`` (docs/platforms/tiktok.md).
 REDIRECT_PATH = "/callback/"
@@ -105,8 +127,9 @@ REDIRECT_PATH = "/callback/"
 TOKEN_ATTEMPTS = 3
 
 #: Chunk rules of the media transfer guide: chunks
-#: of 5-64 MB, the last up to 128 MB, 1-1000 chunks. MB read as the stricter of
-#: 10**6 and 2**20 bytes for each bound (UNVERIFIED which one TikTok means).
+#: of 5-64 MB, the last up to 128 MB, 1-1000 chunks, a video over 64 MB in more than
+#: one chunk. MB read as the stricter of 10**6 and 2**20 bytes for each bound
+#: (UNVERIFIED which one TikTok means).
 SMALLEST_CHUNK = CHUNK_MIN
 LARGEST_CHUNK = CHUNK_MAX
 LARGEST_LAST_CHUNK = 128_000_000
@@ -171,7 +194,10 @@ def chunk_plan(video_size: int, chunk_size: int) -> ChunkPlan:
     takes the remainder; a file smaller than one chunk is sent whole, with
     ``chunk_size = video_size`` (the guide requires that below 5 MB; between
     5 MB and ``chunk_size`` a single whole chunk is within the 5-64 MB rule).
-    Raises ``ValueError`` when the rules cannot be met.
+    A video over 64 MB must go in several chunks: when ``chunk_size`` is so large
+    (over 32 MB) that the floor gives one chunk, the video goes in two halves
+    instead, each within 32-64 MB. Every plan keeps each chunk within 5-64 MB and
+    the last within 128 MB. Raises ``ValueError`` when the rules cannot be met.
     """
     if video_size <= 0:
         raise ValueError("the video is empty")
@@ -181,6 +207,10 @@ def chunk_plan(video_size: int, chunk_size: int) -> ChunkPlan:
         )
     if video_size < chunk_size:
         return ChunkPlan(video_size, video_size, 1, ((0, video_size),))
+    if video_size > LARGEST_CHUNK and video_size < 2 * chunk_size:
+        # One chunk of chunk_size + remainder would exceed 64 MB as a single upload;
+        # video_size < 2 * 64 MB, so two halves are each within 32-64 MB.
+        chunk_size = video_size // 2
     count = video_size // chunk_size
     if count > MOST_CHUNKS:
         raise ValueError(
@@ -232,9 +262,9 @@ def classify(response: httpx.Response) -> PlatformError:
         return AuthError(
             PLATFORM,
             text(
-                "the account did not grant a permission this request needs (posting needs "
-                f"'video.publish', reading the profile 'user.info.basic'): run {LOGIN} and "
-                "allow every permission it asks for"
+                "the account did not grant a permission this request needs (direct posts "
+                "need 'video.publish', inbox uploads 'video.upload', reading the profile "
+                f"'user.info.basic'): run {LOGIN} and allow every permission it asks for"
             ),
             status=status,
         )
@@ -258,9 +288,13 @@ def classify(response: httpx.Response) -> PlatformError:
             retry_after=DAY,
         )
     if code == "spam_risk_too_many_pending_share":
+        # At most 5 uploads may wait in the inbox within 24 hours (upload reference).
         return RateLimitedError(
             PLATFORM,
-            text("too many posts are waiting in the account's TikTok inbox; try again tomorrow"),
+            text(
+                "too many posts are waiting in the account's TikTok inbox (TikTok allows 5 "
+                "in 24 hours): finish or delete them in the TikTok app; try again tomorrow"
+            ),
             status=status,
             retry_after=DAY,
         )
@@ -399,6 +433,7 @@ async def reconcile(
     """
     handles = sent.handles
     mode = handles.get("mode") or post.extra.get("mode")
+    inbox = (handles.get("delivery") or delivery(post, _settings(ctx))) == "inbox"
     publish_id = handles.get("publish_id")
     if not isinstance(publish_id, str) or not publish_id:
         if mode == "video":
@@ -413,16 +448,17 @@ async def reconcile(
         return None
     token = ctx.credentials.require("access_token")
     session = _Session(ctx, _Auth(ctx, ctx.api(classify), token), _settings(ctx), post)
+    session.inbox = inbox
     session.step("asking TikTok about the post")
     data = await session.status(publish_id)
     size = handles.get("video_size") if mode == "video" else None
     verdict = _verdict(data, size if isinstance(size, int) else None)
     if verdict == "published":
-        if _public_ids(data):
+        if _public_ids(data) and not inbox:
             # The username makes the post's URL; without it the post is out all the same.
             with contextlib.suppress(PlatformError):
                 await session.creator_info()
-        return _published(publish_id, data, session.creator)
+        return _published(publish_id, data, session.creator, inbox=inbox)
     if verdict in ("failed", "short"):
         return None
     raise UnknownOutcomeError(
@@ -465,6 +501,12 @@ def _public_ids(data: Mapping[str, Any]) -> list[str]:
     return [str(i) for i in found if i] if isinstance(found, list) else []
 
 
+def delivery(post: Post, settings: TikTokSettings) -> str:
+    """``inbox`` or ``direct``: the plan's (render merged the announcement's), else the config's."""
+    mode = post.options.get("mode") or settings.mode
+    return "inbox" if mode == "inbox" else "direct"
+
+
 async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Published:
     """Publish ``post`` (a video or a photo post) to TikTok as the plan says."""
     settings = _settings(ctx)
@@ -476,7 +518,7 @@ async def publish(adapter: TikTokAdapter, post: Post, ctx: PublishContext) -> Pu
     session = _Session(ctx, _Auth(ctx, ctx.api(classify), token), settings, post)
     mode = post.extra.get("mode")
     if mode == "video":
-        return await session.video()
+        return await (session.inbox_video() if session.inbox else session.video())
     if mode == "photo":
         return await session.photos()
     raise InvalidContentError(
@@ -573,18 +615,18 @@ class _Session:
         # (the adapter's render already merged them into options).
         self.privacy = str(post.options.get("privacy_level") or settings.privacy_level)
         self.creator = Creator(None, (), False, False, False, None)
+        self.inbox = delivery(post, settings) == "inbox"
 
     def step(self, message: str) -> None:
         self.ctx.progress.step(self.ctx.platform, message)
 
     # -- video -------------------------------------------------------------------------
 
-    async def video(self) -> Published:
-        """creator_info, video/init with the chunk plan, one PUT per chunk, then poll."""
-        video = self._the_video()
+    def _plan(self, video: MediaFile) -> ChunkPlan:
+        """The chunk plan of the video file; a clear error when it cannot be read or sent."""
         assert video.path is not None
         try:
-            plan = chunk_plan(file_size(video.path), self.settings.chunk_size)
+            return chunk_plan(file_size(video.path), self.settings.chunk_size)
         except ValueError as exc:
             raise InvalidContentError(
                 PLATFORM, f"TikTok: {video.name}: {exc} ([platforms.tiktok] chunk_size)"
@@ -593,6 +635,11 @@ class _Session:
             raise InvalidContentError(
                 PLATFORM, f"TikTok: cannot read {video.name}: {exc.strerror}"
             ) from None
+
+    async def video(self) -> Published:
+        """creator_info, video/init with the chunk plan, one PUT per chunk, then poll."""
+        video = self._the_video()
+        plan = self._plan(video)
         await self.creator_info()
         self.check_privacy()
         self.check_duration(video)
@@ -622,6 +669,37 @@ class _Session:
         data = await self.init(VIDEO_INIT, body)
         publish_id = str(data["publish_id"])
         self.ctx.remember(publish_id=publish_id, mode="video")
+        return await self._send_video(video, plan, publish_id, data)
+
+    async def inbox_video(self) -> Published:
+        """inbox/video/init with the chunk plan only, one PUT per chunk, then poll until
+        the video is in the creator's inbox (upload reference).
+
+        No creator_info (it needs video.publish) and no ``post_info``: the inbox
+        upload takes the video alone, and the officer writes the caption and
+        chooses who sees the post in the TikTok app.
+        """
+        video = self._the_video()
+        plan = self._plan(video)
+        body = {
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": plan.video_size,
+                "chunk_size": plan.chunk_size,
+                "total_chunk_count": plan.total_chunk_count,
+            }
+        }
+        self.step("sending the video to the TikTok inbox")
+        self.ctx.remember(mode="video", delivery="inbox", video_size=plan.video_size)
+        data = await self.init(INBOX_VIDEO_INIT, body)
+        publish_id = str(data["publish_id"])
+        self.ctx.remember(publish_id=publish_id, mode="video", delivery="inbox")
+        return await self._send_video(video, plan, publish_id, data)
+
+    async def _send_video(
+        self, video: MediaFile, plan: ChunkPlan, publish_id: str, data: Mapping[str, Any]
+    ) -> Published:
+        """The upload after init answered, then the poll."""
         upload_url = data.get("upload_url")
         if not isinstance(upload_url, str) or not upload_url:
             raise UnknownOutcomeError(
@@ -705,30 +783,42 @@ class _Session:
                 f"TikTok: [platforms.tiktok] photo_cover_index is {cover}, but the post has "
                 f"{len(urls)} photo(s), counted from 0",
             )
-        await self.creator_info()
-        self.check_privacy()
-        body = {
-            "post_info": {
-                "title": self.post.title.text if self.post.title else "",
-                "description": self.post.text,
-                "privacy_level": self.privacy,
-                "disable_comment": self.settings.disable_comment or self.creator.comment_disabled,
-                "brand_content_toggle": False,
-                "brand_organic_toggle": False,
-            },
-            "source_info": {
-                "source": "PULL_FROM_URL",
-                "photo_images": urls,
-                "photo_cover_index": cover,
-            },
-            "post_mode": "DIRECT_POST",
-            "media_type": "PHOTO",
-        }
-        self.step("creating the photo post")
-        self.ctx.remember(mode="photo")
+        title = self.post.title.text if self.post.title else ""
+        source = {"source": "PULL_FROM_URL", "photo_images": urls, "photo_cover_index": cover}
+        if self.inbox:
+            # MEDIA_UPLOAD: the photos go to the creator's inbox with the title and
+            # description; privacy and interactions are chosen in the app.
+            body: dict[str, Any] = {
+                "post_info": {"title": title, "description": self.post.text},
+                "source_info": source,
+                "post_mode": "MEDIA_UPLOAD",
+                "media_type": "PHOTO",
+            }
+            self.step("sending the photos to the TikTok inbox")
+            handles: dict[str, Any] = {"mode": "photo", "delivery": "inbox"}
+        else:
+            await self.creator_info()
+            self.check_privacy()
+            body = {
+                "post_info": {
+                    "title": title,
+                    "description": self.post.text,
+                    "privacy_level": self.privacy,
+                    "disable_comment": self.settings.disable_comment
+                    or self.creator.comment_disabled,
+                    "brand_content_toggle": False,
+                    "brand_organic_toggle": False,
+                },
+                "source_info": source,
+                "post_mode": "DIRECT_POST",
+                "media_type": "PHOTO",
+            }
+            self.step("creating the photo post")
+            handles = {"mode": "photo"}
+        self.ctx.remember(**handles)
         data = await self.init(PHOTO_INIT, body)
         publish_id = str(data["publish_id"])
-        self.ctx.remember(publish_id=publish_id, mode="photo")
+        self.ctx.remember(publish_id=publish_id, **handles)
         return await self.poll(publish_id)
 
     # -- shared steps ------------------------------------------------------------------
@@ -832,10 +922,14 @@ class _Session:
         With ``lost_last_chunk``, the first status says whether TikTok got every
         byte: if not, nothing was posted and the upload error stands.
         """
+        from crosspost.polling import Pace
+
         ctx = self.ctx
         self.step("waiting for TikTok to process the post")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ctx.poll_timeout
+        # 30 status requests a minute per token (post status reference): back off.
+        waits = Pace(first=ctx.poll_interval, most=self.settings.poll_max).waits()
         while True:
             data = await self.status(publish_id)
             status = data.get("status")
@@ -846,7 +940,7 @@ class _Session:
                 raise _not_posted(error, publish_id, plan.total_chunk_count - 1, plan)
             lost_last_chunk = None
             if verdict == "published":
-                return _published(publish_id, data, self.creator)
+                return _published(publish_id, data, self.creator, inbox=self.inbox)
             if verdict == "failed":
                 raise _failed(publish_id, data.get("fail_reason"))
             if loop.time() >= deadline:
@@ -856,7 +950,7 @@ class _Session:
                     f"{status}) after {ctx.poll_timeout:.0f} seconds; it may still appear: "
                     "check the account before publishing again",
                 )
-            await asyncio.sleep(ctx.poll_interval)
+            await asyncio.sleep(next(waits))
 
 
 def _not_posted(exc: PlatformError, publish_id: str, index: int, plan: ChunkPlan) -> PlatformError:
@@ -874,12 +968,20 @@ def _not_posted(exc: PlatformError, publish_id: str, index: int, plan: ChunkPlan
     return PlatformError(PLATFORM, message, status=exc.status)
 
 
-def _published(publish_id: str, data: Mapping[str, Any], creator: Creator) -> Published:
-    """The publish_id, or the public post id and its URL once TikTok gives one."""
+def _published(
+    publish_id: str, data: Mapping[str, Any], creator: Creator, *, inbox: bool = False
+) -> Published:
+    """The publish_id, or the public post id and its URL once TikTok gives one.
+
+    An inbox upload is "published" for crosspost once TikTok has put it in the
+    creator's inbox (SEND_TO_USER_INBOX): its visibility says it waits there.
+    """
     ids = _public_ids(data)
     if ids:
         url = POST_URL.format(username=creator.username, id=ids[0]) if creator.username else None
         return Published(ids[0], url, (publish_id, *ids))
+    if inbox:
+        return Published(publish_id, None, (publish_id,), visibility=INBOX_RESULT)
     # Private (SELF_ONLY) posts, and public ones still in moderation, have no public id yet.
     return Published(publish_id, None, (publish_id,))
 
@@ -915,16 +1017,17 @@ def oauth_app(settings: PlatformSettings) -> OAuthApp:
     """TikTok's authorization server, pointed at ``api_base`` like every other call."""
     from crosspost.oauth import OAuthApp
 
-    pkce = settings.pkce if isinstance(settings, TikTokSettings) else TikTokSettings().pkce
+    tiktok = _settings_of(settings)
     return OAuthApp(
         platform=PLATFORM,
         display_name="TikTok",
         authorize_url=rebase(AUTHORIZE, settings.api_base),
         token_url=rebase(TOKEN, settings.api_base),
-        scopes=SCOPES,
+        # Only what the mode needs: TikTok refuses to ask for a scope the app lacks.
+        scopes=SCOPES if tiktok.mode == "direct" else INBOX_SCOPES,
         scope_separator=",",
         client_id_param="client_key",
-        pkce=pkce,
+        pkce=tiktok.pkce,
         redirect_path=REDIRECT_PATH,
     )
 
@@ -990,13 +1093,15 @@ async def login(adapter: TikTokAdapter, session: LoginSession) -> Login:
             f"TikTok granted no refresh token, so the login could not renew itself: run {LOGIN} "
             "again",
         )
-    if POST_SCOPE not in tokens.scopes:
+    needed = MODE_SCOPES[settings.mode]
+    if needed not in tokens.scopes:
+        product = "Direct Post" if settings.mode == "direct" else "the upload to the inbox"
         raise AuthError(
             PLATFORM,
-            f"TikTok did not grant '{POST_SCOPE}' (granted: {', '.join(tokens.scopes) or 'none'})"
-            f", so crosspost could not post: run {LOGIN} again and allow posting; if TikTok "
-            "never asks for it, add the Content Posting API (Direct Post) to the app in the "
-            "developer portal",
+            f"TikTok did not grant '{needed}' (granted: {', '.join(tokens.scopes) or 'none'})"
+            f", which {settings.mode} mode posts with: run {LOGIN} again and allow posting; if "
+            f"TikTok never asks for it, add the Content Posting API ({product}) to the app in "
+            "the developer portal",
         )
     ctx = PublishContext(
         client=session.client, platform=PLATFORM, settings=settings, credentials=session.credentials
@@ -1221,13 +1326,17 @@ async def identity(ctx: PublishContext) -> Account:
 
 
 async def diagnose(ctx: PublishContext, post: Post | None) -> list[Finding]:
-    """``doctor``'s TikTok checks: the permissions login stored, and the privacy levels
-    TikTok offers this account against the one the post will ask for.
+    """``doctor``'s TikTok checks: the permissions login stored and the modes they allow,
+    and (direct mode) the privacy levels TikTok offers this account against the one the
+    post will ask for.
 
     Token lifetimes and photo URLs are doctor's own checks (crosspost.doctor).
     """
     settings = _settings(ctx)
-    findings = _scopes(ctx.credentials)
+    mode = delivery(post, settings) if post is not None else settings.mode
+    findings = _scopes(ctx.credentials, mode)
+    if mode == "inbox":
+        return findings + _inbox(settings, post)
     why = _unchecked(ctx)
     if why is not None:
         findings.append(Finding("warn", f"privacy levels not checked: {why}"))
@@ -1236,19 +1345,27 @@ async def diagnose(ctx: PublishContext, post: Post | None) -> list[Finding]:
     return findings
 
 
-def _scopes(credentials: Credentials) -> list[Finding]:
-    """The permissions login stored against what posting needs."""
+def _scopes(credentials: Credentials, mode: str) -> list[Finding]:
+    """The permissions login stored, the modes they allow, and the configured ``mode``."""
     scopes = credentials.meta("scopes")
     if credentials.from_environment("access_token") or not isinstance(scopes, list):
-        return []  # unknown: creator_info (which needs video.publish) tells
+        return []  # unknown: the first request (creator_info, or the inbox upload) tells
     findings = []
-    if POST_SCOPE not in scopes:
+    allowed = [m for m, scope in MODE_SCOPES.items() if scope in scopes]
+    needed = MODE_SCOPES[mode]
+    if needed not in scopes:
+        other = "; the granted ones allow " + " and ".join(allowed) + " mode" if allowed else ""
         findings.append(
             Finding(
                 "fail",
-                f"the account did not grant '{POST_SCOPE}', which posting needs: run {LOGIN} "
-                "and allow posting",
+                f"[platforms.tiktok] mode is {mode!r}, which posts with '{needed}', but the "
+                f"account did not grant it{other}: run {LOGIN} and allow posting, or set mode "
+                "to one the app may use (docs/platforms/tiktok.md)",
             )
+        )
+    else:
+        findings.append(
+            Finding("ok", "modes the permissions allow: " + ", ".join(allowed) + f" ({mode} set)")
         )
     if "user.info.basic" not in scopes:
         findings.append(
@@ -1258,7 +1375,32 @@ def _scopes(credentials: Credentials) -> list[Finding]:
                 f"account this is; run {LOGIN} and allow it",
             )
         )
-    return findings or [Finding("ok", "permissions: " + ", ".join(str(s) for s in scopes))]
+    findings.append(Finding("ok", "permissions: " + ", ".join(str(s) for s in scopes)))
+    return findings
+
+
+def _inbox(settings: TikTokSettings, post: Post | None) -> list[Finding]:
+    """Inbox mode: where the posts will be, and direct-only options that do nothing here."""
+    findings = [
+        Finding(
+            "warn",
+            "inbox mode: posts wait in the TikTok inbox until someone opens TikTok and "
+            "finishes each one (caption, privacy); nothing is public before that",
+        )
+    ]
+    ignored = [k for k in DIRECT_ONLY if k in settings.model_fields_set]
+    if post is not None:
+        ignored += [k for k in DIRECT_ONLY if post.options.get(k) is not None and k not in ignored]
+    if ignored:
+        findings.append(
+            Finding(
+                "warn",
+                f"{', '.join(ignored)} apply to direct posts only and are ignored in inbox "
+                'mode: remove them from [platforms.tiktok], or set mode = "direct" once TikTok '
+                "has audited the app",
+            )
+        )
+    return findings
 
 
 def _privacy(creator: Creator | None, post: Post | None, settings: TikTokSettings) -> list[Finding]:

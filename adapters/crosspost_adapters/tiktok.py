@@ -1,4 +1,10 @@
-"""TikTok: a video with a caption, or a photo post with a title and description."""
+"""TikTok: a video with a caption, or a photo post with a title and description.
+
+Two ways to deliver (``[platforms.tiktok] mode``, docs/platforms/tiktok.md): ``inbox``
+(the default) uploads the media to the creator's TikTok inbox, where the officer
+finishes the post in the TikTok app; ``direct`` publishes it at once, which only an
+app TikTok has audited can do in public.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +48,19 @@ VISIBILITY = {
 #: How the PKCE challenge is written: TikTok's desktop guide asks for the hex SHA-256
 #: of the verifier ("S256-hex"); RFC 7636's base64url form is "S256" (docs/oauth.md).
 PkceStyle = Literal["S256-hex", "S256"]
+#: How a post reaches TikTok: ``direct`` (Direct Post, scope video.publish) or ``inbox``
+#: (upload to the creator's inbox, scope video.upload; the officer posts it in the app).
+Mode = Literal["direct", "inbox"]
+#: The default: an app TikTok has not audited may direct-post only privately
+#: (SELF_ONLY, private accounts, 5 accounts a day), while the inbox upload needs no
+#: audit (https://developers.tiktok.com/doc/content-sharing-guidelines).
+DEFAULT_MODE: Mode = "inbox"
+#: Where an inbox post will be (preview) and is (results, ``queue``, ``status``).
+INBOX_PLANNED = "waits in the TikTok inbox: open TikTok to finish the post"
+INBOX_RESULT = "in the TikTok inbox: open TikTok to finish the post"
+#: Direct Post options the inbox upload has no place for: the officer chooses them
+#: in the TikTok app when finishing the post.
+DIRECT_ONLY = ("privacy_level", "disable_comment", "disable_duet", "disable_stitch")
 
 #: Video caption: "maximum length is 2200 in UTF-16 runes" (Direct Post reference).
 CAPTION = 2_200
@@ -65,11 +84,22 @@ CHUNK_MIN = 5 * 1024 * 1024
 CHUNK_MAX = 64_000_000
 
 
+#: Status polls: TikTok allows 30 status/fetch requests a minute per access token
+#: (https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status),
+#: one every 2 s on average; polls back off to ``poll_max`` seconds apart.
+POLL_FLOOR = 2.0
+POLL_MAX = 10.0
+
+
 class TikTokSettings(PlatformSettings):
     """``[platforms.tiktok]`` in config.toml."""
 
-    #: Must be one of the creator's privacy_level_options; unaudited apps can
-    #: only post SELF_ONLY, so that is the safe default.
+    #: ``inbox`` (default): the media waits in the creator's TikTok inbox and the
+    #: officer finishes the post in the app; ``direct``: posted at once (public posts
+    #: need an app TikTok has audited). See docs/platforms/tiktok.md.
+    mode: Mode = DEFAULT_MODE
+    #: Direct mode only. Must be one of the creator's privacy_level_options; unaudited
+    #: apps can only post SELF_ONLY, so that is the safe default.
     privacy_level: Privacy = "SELF_ONLY"
     disable_comment: bool = False
     disable_duet: bool = False
@@ -87,11 +117,15 @@ class TikTokSettings(PlatformSettings):
     #: base64url challenge is reported to be refused; "S256" is there should TikTok
     #: follow RFC 7636 (https://developers.tiktok.com/doc/login-kit-desktop).
     pkce: PkceStyle = "S256-hex"
+    #: The longest wait between two status polls, in seconds: at least 2, since TikTok
+    #: allows 30 status requests a minute per token (shared by every run using it).
+    poll_max: float = Field(default=POLL_MAX, ge=POLL_FLOOR, le=600.0)
 
 
 class TikTokOptions(Overrides):
     """``[platforms.tiktok]`` in an announcement."""
 
+    mode: Mode | None = None
     privacy_level: Privacy | None = None
 
 
@@ -159,10 +193,21 @@ class TikTokAdapter(Adapter):
         choice.media = tuple(picked)
         return choice
 
+    def unsuitable(self, media: Sequence[MediaFile]) -> str | None:
+        """A TikTok post is a video or photos: text alone cannot go."""
+        if any(m.is_video or m.is_image for m in media):
+            return None
+        return "no video or image: TikTok posts need one"
+
+    def title_required(self, media: Sequence[MediaFile]) -> bool:
+        """Photo posts have a title of their own (90 UTF-16 units, photo post reference);
+        a video's caption is its only text."""
+        return _is_photo_post(media)
+
     def limits_for(self, media: Sequence[MediaFile]) -> Limits:
         """A photo post has a 90-unit title and a 4,000-unit description; a video a caption."""
         limits = self.effective_limits
-        if media and all(m.is_image for m in media):
+        if _is_photo_post(media):
             return dataclasses.replace(
                 limits,
                 body=self.settings.max_length or PHOTO_DESCRIPTION,
@@ -171,27 +216,53 @@ class TikTokAdapter(Adapter):
         return limits
 
     def title_for(self, fields: Fields, media: Sequence[MediaFile]) -> str | None:
-        """Photo posts have a title: the announcement's, else the body's first line."""
-        if fields.title:
-            return fields.title
-        return fields.body.strip().split("\n", 1)[0]
+        """Photo posts have a title: the announcement's (``title_required`` says so when
+        there is none; a title is never made up from the body)."""
+        return fields.title
 
     def finish(self, post: Post, fields: Fields) -> Post:
-        """Record the post mode and the privacy level the plan will ask for."""
-        mode = "video" if any(m.is_video for m in post.media) else "photo"
+        """Record the kind of post, the delivery mode and (direct) the privacy level."""
+        kind = "video" if any(m.is_video for m in post.media) else "photo"
         options = dict(post.options)
         settings = self.settings
         assert isinstance(settings, TikTokSettings)
-        options["privacy_level"] = options.get("privacy_level") or settings.privacy_level
+        mode = options.get("mode") or settings.mode
+        options["mode"] = mode
+        if mode == "direct":
+            options["privacy_level"] = options.get("privacy_level") or settings.privacy_level
+            return dataclasses.replace(
+                post,
+                extra={"mode": kind},
+                options=options,
+                visibility=VISIBILITY.get(str(options["privacy_level"])),
+            )
+        warnings = list(post.warnings)
+        ignored = [k for k in DIRECT_ONLY if k in settings.model_fields_set]
+        ignored += [k for k in DIRECT_ONLY if options.pop(k, None) is not None and k not in ignored]
+        if ignored:
+            warnings.append(
+                f"{', '.join(ignored)} in [platforms.tiktok] apply to direct posts only: in "
+                "inbox mode the officer chooses them in the TikTok app (remove them, or set mode = "
+                '"direct" once TikTok has audited the app)'
+            )
+        if kind == "video":
+            # The inbox upload takes the video only (upload reference): the caption
+            # has to be written in the app.
+            warnings.append(
+                "TikTok's inbox upload takes no caption: paste this text when you finish the "
+                "post in the TikTok app"
+            )
         return dataclasses.replace(
             post,
-            extra={"mode": mode},
+            extra={"mode": kind},
             options=options,
-            visibility=VISIBILITY.get(str(options["privacy_level"])),
+            warnings=tuple(warnings),
+            visibility=INBOX_PLANNED,
         )
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
-        """creator_info, then video FILE_UPLOAD in chunks or photo PULL_FROM_URL, then poll."""
+        """Video FILE_UPLOAD in chunks or photo PULL_FROM_URL (direct: after creator_info),
+        then poll until published, or (inbox) until it is in the creator's inbox."""
         from crosspost_adapters._tiktok_api import publish
 
         return await publish(self, post, ctx)
@@ -223,7 +294,12 @@ class TikTokAdapter(Adapter):
         return await identity(ctx)
 
     async def diagnose(self, ctx: PublishContext, post: Post | None) -> list[Finding]:
-        """Scopes, and the privacy levels TikTok offers against the configured one."""
+        """Scopes and the modes they allow; (direct) the privacy levels TikTok offers."""
         from crosspost_adapters._tiktok_api import diagnose
 
         return await diagnose(ctx, post)
+
+
+def _is_photo_post(media: Sequence[MediaFile]) -> bool:
+    """Photos only (a video makes it a video post, the images left out)."""
+    return bool(media) and all(m.is_image for m in media)

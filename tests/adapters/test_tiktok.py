@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -84,7 +85,11 @@ def run(
     journal: Journal | None = None,
     **options: Any,
 ) -> Published:
-    """Publish ``post`` through the adapter, against ``fake`` in-process (or ``client``)."""
+    """Publish ``post`` through the adapter, against ``fake`` in-process (or ``client``).
+
+    Direct mode unless ``mode`` says otherwise (these tests predate the inbox default).
+    """
+    options.setdefault("mode", "direct")
     config = TikTokSettings(api_base=api_base, **options)
 
     async def go() -> Published:
@@ -104,9 +109,9 @@ def run(
     return asyncio.run(go())
 
 
-def reconcile(fake: FakeTikTok, post: Post, sent: Sent) -> Published | None:
+def reconcile(fake: FakeTikTok, post: Post, sent: Sent, mode: str = "direct") -> Published | None:
     """What a later run's ``reconcile`` finds for ``post`` on ``fake``."""
-    config = TikTokSettings(api_base="http://testserver")
+    config = TikTokSettings(api_base="http://testserver", mode=mode)  # type: ignore[arg-type]
 
     async def go() -> Published | None:
         async with httpx.AsyncClient(transport=fake.transport()) as http:
@@ -141,10 +146,15 @@ def no_secret_in(journal: RecordingJournal, fake: FakeTikTok) -> None:
     assert "upload_url" not in text and "/video/?" not in text
 
 
-def example_post() -> Post:
-    """The example announcement's TikTok post (a video, SELF_ONLY)."""
+def example_post(mode: str | None = None) -> Post:
+    """The example announcement's TikTok post (a video); ``mode`` replaces the planned
+    delivery (direct: SELF_ONLY, as the example's config says)."""
     plan = plan_file(EXAMPLE / "announcement.toml")
-    return next(p for p in plan.posts if p.platform == "tiktok")
+    post = next(p for p in plan.posts if p.platform == "tiktok")
+    if mode == "direct":
+        options = {**post.options, "mode": "direct", "privacy_level": "SELF_ONLY"}
+        return dataclasses.replace(post, options=options)
+    return post
 
 
 def video_file(tmp_path: Path, size: int, name: str = "clip.mp4") -> Path:
@@ -276,9 +286,10 @@ def test_video_duration_reads_the_mp4_header(tmp_path: Path) -> None:
 
 
 def test_example_video_is_posted_exactly_as_planned() -> None:
-    """The example's caption, privacy and toggles go out verbatim; the bytes arrive intact."""
+    """Direct mode: the example's caption, privacy and toggles go out verbatim; the bytes
+    arrive intact."""
     fake = FakeTikTok()
-    post = example_post()
+    post = example_post("direct")
     published = run(fake, post)
     body = init_body(fake)
     size = (EXAMPLE / "media" / "humas.mp4").stat().st_size
@@ -388,7 +399,8 @@ def test_loopback_server_end_to_end() -> None:
     """The example video goes through a real HTTP server, upload URL included."""
     fake = FakeTikTok()
     with serve(fake) as origin:
-        published = run(fake, example_post(), api_base=origin, client=httpx.AsyncClient())
+        post = example_post("direct")
+        published = run(fake, post, api_base=origin, client=httpx.AsyncClient())
     assert fake.posts[0].digest == sha(EXAMPLE / "media" / "humas.mp4")
     assert published.remote_id == fake.published[0].publish_id
 
@@ -919,7 +931,7 @@ def test_a_post_that_is_not_public_says_who_sees_it(privacy: str, shown: str | N
 
     config = load_config(EXAMPLE / "crosspost.toml")
     loaded = load_announcement(EXAMPLE / "announcement.toml", config)
-    post = TikTokAdapter(TikTokSettings(privacy_level=privacy)).render(loaded, config)  # type: ignore[arg-type]
+    settings = TikTokSettings(mode="direct", privacy_level=privacy)  # type: ignore[arg-type]
+    post = TikTokAdapter(settings).render(loaded, config)
     assert post.visibility == shown
     assert post.to_json()["visibility"] == (shown or "public")
-    assert example_post().visibility == "only the account (TikTok SELF_ONLY)"  # the example's

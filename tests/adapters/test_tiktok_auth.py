@@ -142,7 +142,8 @@ def do_login(
             session = LoginSession(
                 client=client,
                 platform="tiktok",
-                settings=TikTokSettings(api_base=origin, **settings),
+                # Direct mode unless told: these tests predate the inbox default.
+                settings=TikTokSettings(api_base=origin, **{"mode": "direct", **settings}),
                 credentials=Credentials("tiktok", APP if environ is None else environ, file),
                 open_browser=open_browser,
                 say=person.said.append,
@@ -192,7 +193,7 @@ def context(
     return PublishContext(
         client=client,
         platform="tiktok",
-        settings=TikTokSettings(api_base="http://testserver", **settings),
+        settings=TikTokSettings(api_base="http://testserver", **{"mode": "direct", **settings}),
         credentials=account.credentials(environ),
         progress=Progress(),
         poll_interval=0,

@@ -1,9 +1,12 @@
-"""A fake TikTok Content Posting API (Direct Post), as strict as TikTok's references.
+"""A fake TikTok Content Posting API (Direct Post and the inbox upload), as strict as
+TikTok's references.
 
 Endpoints: ``POST /v2/post/publish/creator_info/query/``, ``.../video/init/``
-(FILE_UPLOAD), ``PUT /video/?upload_id=&upload_token=`` (the upload URL it hands
-out, on ``self.base_url``), ``.../content/init/`` (photos, PULL_FROM_URL) and
-``.../status/fetch/``. Every answer uses TikTok's envelope
+(FILE_UPLOAD), ``.../inbox/video/init/`` (the upload to the creator's inbox:
+``source_info`` only, scope ``video.upload``), ``PUT /video/?upload_id=&upload_token=``
+(the upload URL it hands out, on ``self.base_url``), ``.../content/init/`` (photos,
+PULL_FROM_URL; ``post_mode`` DIRECT_POST with video.publish or MEDIA_UPLOAD with
+video.upload) and ``.../status/fetch/`` (either scope). Every answer uses TikTok's envelope
 ``{"data": {...}, "error": {"code", "message", "log_id"}}``.
 
 Login Kit v2 (``GET /v2/auth/authorize/``, ``POST /v2/oauth/token/``,
@@ -18,20 +21,26 @@ display name (scope ``user.info.basic``). Every bearer check (creator_info,
 init, status, user/info) refuses an expired, revoked or unknown token with
 TikTok's 401 ``access_token_invalid``.
 
-What it enforces: the Bearer token and the ``video.publish`` scope; the
-privacy level against the creator's options; unaudited mode (creator_info
+What it enforces: the Bearer token and the scope of each endpoint; the
+privacy level against the creator's options (direct posts); unaudited mode (creator_info
 offers only SELF_ONLY, and a public account gets
 ``unaudited_client_can_only_post_to_private_accounts``); caption, photo title
 and description lengths in UTF-16 code units; the chunk rules on init and the
 exact next ``Content-Range`` on every PUT; the one-hour life of an upload URL;
-the status state machine; fetching photo URLs; a daily post cap and optional
-per-minute rate limits. Uploaded bytes are hashed and counted, never kept.
+the status state machine (inbox uploads end in SEND_TO_USER_INBOX; ``finish_in_app``
+stands for the officer posting one); fetching photo URLs; a daily post cap, at most
+5 inbox uploads pending in 24 hours (``spam_risk_too_many_pending_share``) and
+optional per-minute rate limits; a video over 64 MB in more than one chunk. Uploaded
+bytes are hashed and counted, never kept.
 
 Choices where the documentation is silent (UNVERIFIED, documented here so a
 test can see them): chunk PUTs answer 206, the last 201; an exact re-send of
 the chunk just received is accepted again (chunk PUTs are safe to repeat);
 creator_info of an unaudited app offers SELF_ONLY only; a post that keeps
-interactions on when the creator disabled them is refused as ``invalid_param``.
+interactions on when the creator disabled them is refused as ``invalid_param``; an
+inbox video init carrying ``post_info`` is refused as ``invalid_param`` (the upload
+reference lists ``source_info`` only); an inbox upload counts as pending until the
+officer finishes it, whatever its age within the 24 hours.
 """
 
 from __future__ import annotations
@@ -58,6 +67,8 @@ MIN_CHUNK = 5 * 1024 * 1024
 MAX_CHUNK = 64_000_000
 MAX_LAST_CHUNK = 128_000_000
 MAX_CHUNKS = 1000
+#: Inbox uploads that may wait for the creator within 24 hours (upload reference).
+MAX_PENDING_SHARES = 5
 MAX_VIDEO = 4_000_000_000
 CAPTION = 2_200
 PHOTO_TITLE = 90
@@ -118,6 +129,8 @@ class TikTokPost:
     fail_reason: str = ""
     post_id: str = ""
     photo_bytes: list[int] = field(default_factory=list)
+    #: Sent to the creator's inbox (inbox video init, or photos with MEDIA_UPLOAD).
+    inbox: bool = False
 
     @property
     def title(self) -> str:
@@ -233,6 +246,7 @@ class FakeTikTok(FakePlatform):
         prefix = "/v2/post/publish"
         self.route("POST", f"{prefix}/creator_info/query/", self.creator_info)
         self.route("POST", f"{prefix}/video/init/", self.video_init)
+        self.route("POST", f"{prefix}/inbox/video/init/", self.inbox_init)
         self.route("POST", f"{prefix}/content/init/", self.content_init)
         self.route("POST", f"{prefix}/status/fetch/", self.status_fetch)
         self.route("PUT", "/video/", self.upload)
@@ -260,6 +274,18 @@ class FakeTikTok(FakePlatform):
     def published(self) -> list[TikTokPost]:
         """Posts that reached PUBLISH_COMPLETE."""
         return [p for p in self.posts if p.status == "PUBLISH_COMPLETE"]
+
+    @property
+    def in_inbox(self) -> list[TikTokPost]:
+        """Uploads waiting in the creator's inbox (SEND_TO_USER_INBOX)."""
+        return [p for p in self.posts if p.status == "SEND_TO_USER_INBOX"]
+
+    def finish_in_app(self, post: TikTokPost, *, public: bool = False) -> None:
+        """The officer opens TikTok and posts an inbox upload (public or not)."""
+        assert post.status == "SEND_TO_USER_INBOX"
+        post.status = "PUBLISH_COMPLETE"
+        if public:
+            post.post_id = str(7_500_000_000_000_000_000 + next(self._ids))
 
     @property
     def privacy_options(self) -> tuple[str, ...]:
@@ -303,8 +329,13 @@ class FakeTikTok(FakePlatform):
     # -- checks --------------------------------------------------------------------------
 
     def _auth(
-        self, request: httpx.Request, limit: str, scope: str = "video.publish"
+        self,
+        request: httpx.Request,
+        limit: str,
+        scope: str | tuple[str, ...] | None = "video.publish",
     ) -> tuple[str, httpx.Response | None]:
+        """The token, and TikTok's refusal when it is invalid, lacks ``scope`` (any of
+        several; None: checked later by the caller) or is over its rate limit."""
         header = request.headers.get("authorization", "")
         token = header[7:] if header.startswith("Bearer ") else ""
         if not self.auth.valid_access_token(token) or token in self.expired_tokens:
@@ -313,12 +344,10 @@ class FakeTikTok(FakePlatform):
                 "access_token_invalid",
                 "The access token is invalid or not found in the request.",
             )
-        if scope not in self.auth.scopes_of(token):
-            return token, self.error(
-                401,
-                "scope_not_authorized",
-                "The user did not authorize the scope required for completing this request.",
-            )
+        if scope is not None:
+            denied = self._scope(token, scope)
+            if denied:
+                return token, denied
         if self.rate_limits:
             now = self.clock()
             hits = [t for t in self._hits.get((token, limit), []) if now - t < 60.0]
@@ -328,6 +357,16 @@ class FakeTikTok(FakePlatform):
                 )
             self._hits[(token, limit)] = [*hits, now]
         return token, None
+
+    def _scope(self, token: str, scope: str | tuple[str, ...]) -> httpx.Response | None:
+        wanted = (scope,) if isinstance(scope, str) else scope
+        if not set(wanted) & set(self.auth.scopes_of(token)):
+            return self.error(
+                401,
+                "scope_not_authorized",
+                "The user did not authorize the scope required for completing this request.",
+            )
+        return None
 
     def _json(self, request: httpx.Request) -> dict[str, Any] | None:
         if not request.headers.get("content-type", "").startswith("application/json"):
@@ -353,12 +392,35 @@ class FakeTikTok(FakePlatform):
         return None
 
     def _cap(self, token: str) -> httpx.Response | None:
-        today = [p for p in self.posts if p.token == token and self.clock() - p.created < 86400]
+        today = [
+            p
+            for p in self.posts
+            if p.token == token and not p.inbox and self.clock() - p.created < 86400
+        ]
         if len(today) >= self.daily_cap:
             return self.error(
                 403,
                 "spam_risk_too_many_posts",
                 "The daily post cap from the API is reached for the current user.",
+            )
+        return None
+
+    def _pending(self, token: str) -> httpx.Response | None:
+        """At most 5 inbox uploads pending within 24 hours (upload reference)."""
+        pending = [
+            p
+            for p in self.posts
+            if p.token == token
+            and p.inbox
+            and p.status != "PUBLISH_COMPLETE"
+            and p.status != "FAILED"
+            and self.clock() - p.created < 86400
+        ]
+        if len(pending) >= MAX_PENDING_SHARES:
+            return self.error(
+                403,
+                "spam_risk_too_many_pending_share",
+                "The daily upload cap from the API is reached for the current user.",
             )
         return None
 
@@ -419,13 +481,20 @@ class FakeTikTok(FakePlatform):
     def _init_request(
         self, request: httpx.Request
     ) -> httpx.Response | tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """What both init endpoints check first: the token, a JSON body, the two objects."""
-        token, denied = self._auth(request, "init")
+        """What the direct and photo inits check first: the token, a JSON body, the two
+        objects, and the scope (video.publish; photos with MEDIA_UPLOAD: video.upload)."""
+        token, denied = self._auth(request, "init", scope=None)
         if denied:
             return denied
         body = self._json(request)
         if body is None:
             return self.invalid("The request body must be JSON (application/json).")
+        upload = request.url.path.endswith("/content/init/") and (
+            body.get("post_mode") == "MEDIA_UPLOAD"
+        )
+        denied = self._scope(token, "video.upload" if upload else "video.publish")
+        if denied:
+            return denied
         post_info, source = body.get("post_info"), body.get("source_info")
         if not isinstance(post_info, dict) or not isinstance(source, dict):
             return self.invalid("post_info and source_info are required.")
@@ -458,9 +527,50 @@ class FakeTikTok(FakePlatform):
         refused = self._privacy(post_info) or self._cap(token)
         if refused:
             return refused
+        return self._video_post(token, post_info, source, "v_pub_file~v2-1.", inbox=False)
+
+    def inbox_init(self, request: httpx.Request) -> httpx.Response:
+        """Upload a video to the creator's inbox: ``source_info`` only (FILE_UPLOAD here),
+        scope video.upload; answers publish_id and upload_url (upload reference)."""
+        token, denied = self._auth(request, "init", scope="video.upload")
+        if denied:
+            return denied
+        body = self._json(request)
+        if body is None:
+            return self.invalid("The request body must be JSON (application/json).")
+        if "post_info" in body:
+            return self.invalid(
+                "post_info is not a field of the inbox upload: the creator writes the "
+                "caption in TikTok."
+            )
+        source = body.get("source_info")
+        if not isinstance(source, dict):
+            return self.invalid("source_info is required.")
+        if source.get("source") != "FILE_UPLOAD":
+            return self.invalid("source_info.source: this fake supports FILE_UPLOAD only.")
+        problem = chunk_rule_problem(
+            source.get("video_size"), source.get("chunk_size"), source.get("total_chunk_count")
+        )
+        if problem:
+            return self.invalid(problem)
+        refused = self._pending(token)
+        if refused:
+            return refused
+        return self._video_post(token, {}, source, "v_inbox_file~v2.", inbox=True)
+
+    def _video_post(
+        self,
+        token: str,
+        post_info: dict[str, Any],
+        source: dict[str, Any],
+        prefix: str,
+        *,
+        inbox: bool,
+    ) -> httpx.Response:
+        """Record an accepted video init; answer its publish_id and upload URL."""
         number = next(self._ids)
         post = TikTokPost(
-            publish_id=f"v_pub_file~v2-1.{7_300_000_000_000_000_000 + number}",
+            publish_id=f"{prefix}{7_300_000_000_000_000_000 + number}",
             media_type="VIDEO",
             post_info=post_info,
             source_info=source,
@@ -468,6 +578,7 @@ class FakeTikTok(FakePlatform):
             created=self.clock(),
             upload_id=str(number),
             upload_token=hashlib.sha256(f"upload-{number}".encode()).hexdigest()[:32],
+            inbox=inbox,
         )
         self.posts.append(post)
         # The real host is open-upload.tiktokapis.com; clients rebase it onto us.
@@ -570,11 +681,8 @@ class FakeTikTok(FakePlatform):
                 "url_ownership_unverified",
                 "Please verify the ownership of the domain or URL prefix of the photo URLs.",
             )
-        if body["post_mode"] == "DIRECT_POST":
-            refused = self._privacy(post_info)
-            if refused:
-                return refused
-        refused = self._cap(token)
+        inbox = body["post_mode"] == "MEDIA_UPLOAD"
+        refused = self._pending(token) if inbox else self._privacy(post_info) or self._cap(token)
         if refused:
             return refused
         post = TikTokPost(
@@ -586,6 +694,7 @@ class FakeTikTok(FakePlatform):
             created=self.clock(),
             status="PROCESSING_DOWNLOAD",
             polls_left=self.processing_polls,
+            inbox=inbox,
         )
         # TikTok pulls the photos itself; an unreachable or unusable one fails the post.
         for url in images:
@@ -606,8 +715,9 @@ class FakeTikTok(FakePlatform):
         return self.ok({"publish_id": post.publish_id})
 
     def status_fetch(self, request: httpx.Request) -> httpx.Response:
-        """Where a post is: PROCESSING_UPLOAD/DOWNLOAD, PUBLISH_COMPLETE or FAILED."""
-        token, denied = self._auth(request, "status")
+        """Where a post is: PROCESSING_UPLOAD/DOWNLOAD, SEND_TO_USER_INBOX, PUBLISH_COMPLETE
+        or FAILED."""
+        token, denied = self._auth(request, "status", scope=("video.upload", "video.publish"))
         if denied:
             return denied
         body = self._json(request)
@@ -639,6 +749,9 @@ class FakeTikTok(FakePlatform):
         reason = post.fail_reason or self.fail_reason
         if reason:
             post.status, post.fail_reason = "FAILED", reason
+            return
+        if post.inbox:
+            post.status = "SEND_TO_USER_INBOX"  # the creator finishes it in the app
             return
         post.status = "PUBLISH_COMPLETE"
         # Only public posts get a public id (after moderation, instant here).
@@ -672,6 +785,8 @@ def chunk_rule_problem(video_size: Any, chunk_size: Any, count: Any) -> str | No
         if video_size > MAX_CHUNK:
             return "Videos over 64 MB must be uploaded in chunks."
         return None if count == 1 else "A whole upload is 1 chunk."
+    if video_size > MAX_CHUNK and count < 2:
+        return "Videos over 64 MB must be uploaded in multiple chunks."
     if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
         return "The chunk size is invalid: chunks are 5 MB to 64 MB."
     if count != video_size // chunk_size:
