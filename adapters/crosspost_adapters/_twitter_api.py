@@ -86,7 +86,12 @@ from crosspost.errors import (
 )
 from crosspost.media import MediaFile
 from crosspost.redaction import redact
-from crosspost_adapters.twitter import OAUTH1_KEYS, TwitterSettings, uses_oauth1
+from crosspost_adapters.twitter import (
+    MIN_VIDEO_SECONDS,
+    OAUTH1_KEYS,
+    TwitterSettings,
+    uses_oauth1,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -562,9 +567,10 @@ async def diagnose(
             Finding(
                 "warn",
                 f"the post is a thread of {len(post.parts)} parts: since February 2026 X's "
-                "self-serve API tiers may refuse replies, so a thread can stop half-way; set "
-                "thread = false under [platforms.twitter] of the announcement (or "
-                "threads_allowed = false in the config) to shorten the text instead",
+                "self-serve API tiers refuse replies the author did not summon, so a thread "
+                "can stop half-way unless the account has Enterprise access; set thread = "
+                "false under [platforms.twitter] of the announcement (or threads_allowed = "
+                "false in the config, the default) to shorten the text instead",
             )
         )
     return findings
@@ -1088,7 +1094,10 @@ class _Session:
             if state == "succeeded":
                 return
             if state == "failed":
-                raise InvalidContentError(self.platform, _processing_failed(media, info))
+                raise InvalidContentError(
+                    self.platform,
+                    _processing_failed(media, info, self.settings.max_video_seconds),
+                )
             if not announced:
                 self.ctx.progress.step(self.platform, f"waiting for X to process {media.name}")
                 announced = True
@@ -1424,13 +1433,18 @@ def _partial(platform: str, exc: PlatformError, ids: list[str], count: int) -> P
         "add the rest by hand as replies, or delete the published parts first"
     )
     if isinstance(exc, ReplyRefusedError):
+        # Since 23 Feb 2026 self-serve tiers may reply only where the author of the
+        # post summoned the account (@mention or quote); a thread replies to itself
+        # (https://docs.x.com/x-api/posts/manage-tweets/integrate). The runner
+        # records the entry as unknown, since parts are public (docs/reconcile.md).
         return InvalidContentError(
             platform,
-            f"{head}, then refused the reply that continues it: X's self-serve API tiers "
-            f"allow replies only where the author summoned the account ({exc.message}); "
-            f"{rest} {'was' if done + 1 == count else 'were'} not posted. {undo}. For later "
-            "announcements set thread = false under [platforms.twitter] (or "
-            "threads_allowed = false in the config) so the text is shortened instead.",
+            f"{head}, then refused the reply that continues it ({exc.message}): since "
+            "February 2026 X's self-serve API tiers may reply only where the author of the "
+            f"post summoned the account, and this account's tier does not allow threads; "
+            f"{rest} {'was' if done + 1 == count else 'were'} not posted. {undo}. Then set "
+            "threads_allowed = false under [platforms.twitter] in the config (the default) "
+            "so that later long texts are shortened to one post instead of threaded.",
             status=exc.status,
         )
     if isinstance(exc, UnknownOutcomeError):
@@ -1529,12 +1543,13 @@ def _media_id(platform: str, data: dict[str, Any], media: MediaFile) -> str:
     return media_id
 
 
-def _processing_failed(media: MediaFile, info: dict[str, Any]) -> str:
+def _processing_failed(media: MediaFile, info: dict[str, Any], longest: float) -> str:
     error = info.get("error")
     reason = error.get("message") if isinstance(error, dict) else None
     why = f": {redact(str(reason))}" if reason else ""
     hint = (
-        " (X takes MP4 or MOV, H.264 video with AAC audio, 0.5 to 140 seconds long)"
+        f" (X takes MP4 or MOV, H.264 video with AAC audio, {MIN_VIDEO_SECONDS:g} to "
+        f"{longest:g} seconds long)"
         if media.is_video
         else ""
     )

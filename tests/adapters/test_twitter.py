@@ -109,15 +109,25 @@ def example_post() -> Post:
     return plan.posts[0]
 
 
-def workdir_post(tmp_path: Path, *, media: str = "", twitter: str = "") -> Post:
-    """The example announcement copied to ``tmp_path`` with its media and X table replaced."""
+def workdir_plan(tmp_path: Path, *, media: str = "", twitter: str = "", config: str = "") -> Post:
+    """The example announcement copied to ``tmp_path`` with its media and X table replaced,
+    ``config`` as ``[platforms.twitter]`` of the copied config: the planned X post."""
     shutil.copy(EXAMPLE / "crosspost.toml", tmp_path / "crosspost.toml")
-    shutil.copytree(EXAMPLE / "media", tmp_path / "media")
+    if config:
+        with (tmp_path / "crosspost.toml").open("a", encoding="utf-8") as out:
+            out.write(f"\n[platforms.twitter]\n{config}\n")
+    if not (tmp_path / "media").exists():
+        shutil.copytree(EXAMPLE / "media", tmp_path / "media")
     text = (EXAMPLE / "announcement.toml").read_text("utf-8")
     head, _, _ = text.partition("[[media]]")
     source = tmp_path / "announcement.toml"
     source.write_text(f"{head}{media}\n[platforms.twitter]\n{twitter}\n", "utf-8")
-    post = plan_file(source, only=["twitter"]).posts[0]
+    return plan_file(source, only=["twitter"]).posts[0]
+
+
+def workdir_post(tmp_path: Path, *, media: str = "", twitter: str = "", config: str = "") -> Post:
+    """``workdir_plan``, which must have no problem."""
+    post = workdir_plan(tmp_path, media=media, twitter=twitter, config=config)
     assert not post.problems
     return post
 
@@ -132,9 +142,12 @@ def video_post(tmp_path: Path, size: int = 3 * CHUNK + 12345) -> tuple[Post, Pat
 
 
 def thread_post(tmp_path: Path) -> Post:
-    """The example as a thread (``thread = true``): several parts, the photo on the first."""
+    """The example as a thread (``thread = true``, and ``threads_allowed = true`` in the
+    config, as for an account with Enterprise access): several parts, the photo on the first."""
     media = '[[media]]\npath = "media/humas.jpg"\n'
-    post = workdir_post(tmp_path, media=media, twitter="thread = true")
+    post = workdir_post(
+        tmp_path, media=media, twitter="thread = true", config="threads_allowed = true"
+    )
     assert len(post.parts) > 2
     return post
 
@@ -439,17 +452,21 @@ def test_duplicate_refusal_with_an_unreadable_timeline_is_unknown() -> None:
         publish(fake, post)
 
 
-def test_refused_self_reply_names_the_published_part(tmp_path: Path) -> None:
-    """A tier that refuses replies: InvalidContentError with part 1's URL, never re-posted."""
+def test_refused_self_reply_names_the_published_part_and_threads_allowed(tmp_path: Path) -> None:
+    """A self-serve tier refuses the unsummoned reply: an error with part 1's URL, X's own
+    words, and threads_allowed = false as the fix; nothing is posted again."""
     post = thread_post(tmp_path)
-    fake = FakeTwitter(TOKEN, self_replies_allowed=False)
+    fake = FakeTwitter(TOKEN, self_serve=True)
     with pytest.raises(InvalidContentError) as caught:
-        publish(fake, post)
+        publish(fake, post, threads_allowed=True)
     (first,) = fake.tweets
     message = str(caught.value)
     assert f"https://x.com/i/web/status/{first.id}" in message
     assert f"part 1 of the {len(post.parts)}-part thread" in message
-    assert "thread = false" in message
+    assert "you have not been mentioned or otherwise engaged" in message
+    assert "threads_allowed = false under [platforms.twitter] in the config" in message
+    assert "Do not publish this announcement to X again" in message
+    assert "\n" not in message and TOKEN not in message
     assert len(fake.calls(r"POST /2/tweets$")) == 2
 
 

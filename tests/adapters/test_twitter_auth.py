@@ -100,6 +100,8 @@ class X:
     home: Path
     said: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: More ``[platforms.twitter]`` settings (``threads_allowed``).
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def file(self) -> Path:
@@ -107,7 +109,7 @@ class X:
 
     @property
     def settings(self) -> TwitterSettings:
-        return TwitterSettings(api_base=self.origin, callback_port=self.port)
+        return TwitterSettings(api_base=self.origin, callback_port=self.port, **self.options)
 
     def credentials(self, environ: dict[str, str] | None = None) -> Credentials:
         return Credentials("twitter", environ=environ or {}, file=self.file)
@@ -781,9 +783,13 @@ def test_diagnose_scopes_and_threads(x: X, tmp_path: Path) -> None:
     (scopes, _) = diagnose(x, text_post())
     assert scopes.level == "ok"
 
-    findings = diagnose(x, thread_post(tmp_path))
+    thread = thread_post(tmp_path)
+    assert all("thread" not in f.message for f in diagnose(x, thread))  # refused at validate
+    x.options["threads_allowed"] = True
+    findings = diagnose(x, thread)
     assert findings[-1].level == "warn" and "thread" in findings[-1].message
     assert "threads_allowed = false" in findings[-1].message
+    x.options.clear()
 
     environ = {"CROSSPOST_TWITTER_ACCESS_TOKEN": login.secrets["access_token"]}
     (scopes,) = diagnose(x, text_post(), environ)

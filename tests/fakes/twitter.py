@@ -3,7 +3,7 @@
 Real paths, real validation and real error shapes: RFC 7807 problems
 (``{"title", "detail", "type", "status"}``, 400s with ``errors[].message``),
 ``x-rate-limit-*`` headers on every answer, the 403 duplicate-content refusal,
-the Feb 2026 self-serve reply restriction (``self_replies_allowed=False``), and
+the Feb 2026 self-serve reply restriction (``self_serve=True``), and
 media that must be uploaded, finalized and processed before a post can use it.
 
 Signing in (docs/platforms/twitter.md):
@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import httpx
 
-from crosspost.twittertext import extract_urls, weighted_length
+from crosspost.twittertext import extract_mentions, extract_urls, weighted_length
 from tests.fakes.base import FakePlatform, Handler, body_json
 from tests.fakes.oauth import FakeAuthServer
 
@@ -101,6 +101,11 @@ IMAGE_BYTES = 5_000_000  # X media best practices: images up to 5 MB
 GIF_BYTES = 15_000_000
 ID_PATTERN = re.compile(r"^[0-9]{1,19}$")
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+#: The detail of X's 403 to a reply the author did not summon. X documents the
+#: rule (https://docs.x.com/x-api/posts/manage-tweets/integrate, "Post creation
+#: restrictions") but not the answer: this wording and the problem's shape
+#: (``title`` "Forbidden", ``detail``, ``status`` 403) are as published API clients
+#: quote X's answer; the ``type`` (``about:blank``) is UNVERIFIED.
 REPLY_REFUSED = (
     "Reply to this conversation is not allowed because you have not been mentioned or "
     "otherwise engaged by the author of the post you are replying to."
@@ -246,6 +251,8 @@ class Tweet:
     reply_to: str | None
     author: str
     created: float = field(default_factory=time.time)
+    #: The post this one quotes (``quote_tweet_id``), if any.
+    quote_of: str | None = None
 
     @property
     def shown_text(self) -> str:
@@ -389,8 +396,11 @@ class FakeTwitter(FakePlatform):
     ``token`` is the one valid OAuth 2.0 user token. ``max_length`` is 280 (set
     it higher for Premium). ``processing_polls`` STATUS polls finish processing
     a video or GIF; ``processing_error`` makes processing fail with that
-    message. ``self_replies_allowed=False`` refuses replies as the Feb 2026
-    self-serve restriction does.
+    message. ``self_serve=True`` applies X's Feb 2026 restriction on self-serve
+    (pay-per-use) tiers: a reply is refused with a 403 unless the author of the
+    post replied to summoned this account, by @mentioning it in that post or by
+    quoting one of its posts in it (``summoned``); Enterprise access (the
+    default here) replies anywhere.
     """
 
     name = "twitter"
@@ -402,7 +412,7 @@ class FakeTwitter(FakePlatform):
         user_id: str = "1492014720000000000",
         username: str = "kpumura",
         max_length: int = 280,
-        self_replies_allowed: bool = True,
+        self_serve: bool = False,
         processing_polls: int = 2,
         processing_error: str | None = None,
         max_chunk_bytes: int = 5 * 1024 * 1024,
@@ -423,7 +433,7 @@ class FakeTwitter(FakePlatform):
         self.user_id = user_id
         self.username = username
         self.max_length = max_length
-        self.self_replies_allowed = self_replies_allowed
+        self.self_serve = self_serve
         self.processing_polls = processing_polls
         self.processing_error = processing_error
         self.max_chunk_bytes = max_chunk_bytes
@@ -950,7 +960,7 @@ class FakeTwitter(FakePlatform):
                 return forbidden(
                     "You attempted to reply to a Tweet that is deleted or not visible to you."
                 )
-            if not self.self_replies_allowed:
+            if self.self_serve and not self.summoned(parent):
                 return forbidden(REPLY_REFUSED)
         # X refuses the same text again from the same account (media do not make it new).
         if text and any(t.text == text and t.author == self.user_id for t in self.tweets):
@@ -958,6 +968,20 @@ class FakeTwitter(FakePlatform):
         tweet = Tweet(self._new_id(), text, media_ids, reply_to, self.user_id, created=self.clock())
         self.tweets.append(tweet)
         return 201, {"data": {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}}
+
+    def summoned(self, parent: Tweet) -> bool:
+        """Whether the author of ``parent`` summoned this account: ``parent`` @mentions it
+        or quotes one of its posts (docs.x.com, manage Posts, "Post creation restrictions").
+
+        Whether X counts a reply to the account's own post as summoned is not
+        documented; this fake applies the documented rule as written, so a thread's
+        second part is refused unless its first part @mentions the account itself.
+        """
+        name = self.username.lower()
+        if any(m.text.lower() == name for m in extract_mentions(parent.text)):
+            return True
+        quoted = next((t for t in self.tweets if t.id == parent.quote_of), None)
+        return quoted is not None and quoted.author == self.user_id
 
     def _me(self, request: httpx.Request) -> tuple[int, Any]:
         return 200, {
