@@ -22,7 +22,21 @@ The flow (docs/platforms/instagram.md; IG User Media and media_publish reference
    was published: poll, then try again. After an ambiguous failure the
    container's ``status_code`` tells whether it landed (``PUBLISHED``) — the
    same ``lookup`` a later run's ``reconcile`` makes (docs/reconcile.md).
-5. ``GET /{v}/{media_id}?fields=permalink`` for the public URL.
+5. ``GET /{v}/{media_id}?fields=permalink`` for the public URL. The media id is
+   journaled the moment media_publish answers (``ctx.remember(media_id=...)``).
+6. The first comment, when the post has one (``post.extra["first_comment"]``):
+   ``POST /{v}/{media_id}/comments`` with ``message`` (IG Media Comments reference).
+   ``comment="sending"`` is journaled before it, ``comment_id`` after it. A later
+   run's ``reconcile`` finds a PUBLISHED container whose comment is not recorded:
+   never sent → ``Resume``; sent → ``GET /{v}/{media_id}/comments`` for the exact
+   text (found: published; absent once ``settle`` has passed: ``Resume``; absent
+   and younger: unknown). ``publish`` with ``ctx.previous`` then posts only the
+   comment. A comment Instagram refuses leaves the post published (it is public;
+   publishing again would post it twice): the refusal is kept as the
+   ``comment_error`` handle and shown as a step.
+
+Status polls back off from the run's poll interval up to ``poll_max`` seconds
+(Meta suggests about once a minute, IG Container reference).
 
 Host: graph.facebook.com (Facebook Login) or graph.instagram.com (Instagram
 Login), from the ``login`` setting. The token travels in the ``Authorization``
@@ -56,7 +70,16 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 from crosspost import redaction
-from crosspost.adapter import Account, Finding, Login, LoginSession, Post, Published, Sent
+from crosspost.adapter import (
+    Account,
+    Finding,
+    Login,
+    LoginSession,
+    Post,
+    Published,
+    Resume,
+    Sent,
+)
 from crosspost.api import Classifier, PublishContext, file_chunks, file_size, json_body
 from crosspost.errors import (
     AuthError,
@@ -67,6 +90,7 @@ from crosspost.errors import (
     TransientError,
     UnknownOutcomeError,
 )
+from crosspost.journal import parse_stamp, stamp
 from crosspost.media import MediaFile
 from crosspost.oauth import OAuthApp, OAuthError, TokenSet, token_request
 from crosspost.redaction import redact
@@ -107,6 +131,12 @@ _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207032, 2207053})
 #: Container reference): FINISHED and IN_PROGRESS are waiting, ERROR and EXPIRED
 #: can no longer be published. PUBLISHED is the only one that means it is out.
 NOT_PUBLISHED = frozenset({"FINISHED", "IN_PROGRESS", "ERROR", "EXPIRED"})
+#: How many pages of a post's comments a lookup reads (``limit`` each) before it
+#: says the first comment is not there: it was posted first, so it is near.
+COMMENT_PAGES = 4
+COMMENT_PAGE_SIZE = 50
+#: What ``Resume`` says is left.
+COMMENT_STEP = "posting the first comment"
 
 
 class NotReady(InvalidContentError):
@@ -261,8 +291,11 @@ class _Flow:
 
     async def wait(self, container: str, what: str) -> None:
         """Poll the container until FINISHED; ERROR and EXPIRED are final, time runs out."""
+        from crosspost.polling import Pace
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.ctx.poll_timeout
+        waits = Pace(first=self.ctx.poll_interval, most=self.settings.poll_max).waits()
         while True:
             status_code, status = await self.status(container)
             if status_code in ("FINISHED", "PUBLISHED"):
@@ -284,7 +317,7 @@ class _Flow:
                     f"Instagram was still processing {what} after {self.ctx.poll_timeout:g} "
                     "seconds; nothing was published: publish again later",
                 )
-            await asyncio.sleep(self.ctx.poll_interval)
+            await asyncio.sleep(min(next(waits), max(deadline - loop.time(), 0.0)))
 
     async def status(self, container: str) -> tuple[str, str]:
         """The container's ``status_code`` and ``status`` text."""
@@ -353,6 +386,8 @@ class _Flow:
             except UnknownOutcomeError as unknown:
                 return await self.reconcile(container, post, unknown)
             media_id = _id(response)
+            # Journaled at once: the first comment (and a later run) needs it.
+            self.ctx.remember(media_id=media_id)
             return Published(media_id, await self.permalink(media_id), (media_id, container))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -373,7 +408,9 @@ class _Flow:
         self.step("published (confirmed from the container)")
         return found
 
-    async def lookup(self, container: str, post: Post) -> Published | None:
+    async def lookup(
+        self, container: str, post: Post, media_id: str | None = None
+    ) -> Published | None:
         """Whether ``container`` was published: the post, or None when it was not.
 
         ``PUBLISHED`` gives the post (its media id and permalink found on the
@@ -394,7 +431,10 @@ class _Flow:
                 status=exc.status,
             ) from None
         if status_code == "PUBLISHED":
-            media_id, url = await self.find(post)
+            if media_id:
+                url = await self.permalink(media_id)
+            else:
+                media_id, url = await self.find(post)
             return Published(media_id or container, url, (media_id or container, container))
         if status_code in NOT_PUBLISHED:
             return None
@@ -435,6 +475,133 @@ class _Flow:
         link = body.get("permalink") if isinstance(body, dict) else None
         return link if isinstance(link, str) and link else None
 
+    async def resumed(self, post: Post) -> tuple[Published, str | None]:
+        """The post an earlier run published (``ctx.previous``): no container, no
+        media_publish; its media id (None when it cannot be found) for the comment."""
+        previous = self.ctx.previous
+        container = _text(previous.get("container"))
+        media_id = _text(previous.get("media_id"))
+        if media_id is None:
+            # media_publish's answer was lost: the post is found by its caption.
+            self.step("looking up the published post")
+            media_id, url = await self.find(post)
+            if media_id is None:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    f"Instagram: media container {container} is published, but the post is "
+                    "not among the account's recent media, so its first comment cannot be "
+                    "posted yet; the next run looks again",
+                )
+            self.ctx.remember(media_id=media_id)
+        else:
+            url = await self.permalink(media_id)
+        ids = (media_id, container) if container else (media_id,)
+        return Published(media_id, url, ids), media_id
+
+    async def comment(self, published: Published, media_id: str | None, text: str) -> Published:
+        """Post the first comment under the published post; journaled before and after.
+
+        The post is public whatever happens here. An answer that never came is
+        looked up at once and otherwise left to the next run (unknown); a refusal
+        is recorded (``comment_error``) and shown, and the post stays published.
+        """
+        if media_id is None:
+            return self.comment_failed(
+                published, "the post's media id is not known, so the comment could not be posted"
+            )
+        # Journaled before the call: if the run dies now, the next run looks for
+        # the comment before posting it again (docs/platforms/instagram.md).
+        self.ctx.remember(comment="sending", comment_at=stamp())
+        self.step(COMMENT_STEP)
+        try:
+            response = await self.api.create(
+                "POST",
+                self.url(media_id, "comments"),
+                data={"message": text},
+                headers=self.auth,
+            )
+        except UnknownOutcomeError as unknown:
+            try:
+                found = await self.find_comment(media_id, text)
+            except UnknownOutcomeError:
+                found = None
+            if found is None:
+                where = f" at {published.url}" if published.url else ""
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    redact(
+                        f"Instagram: the post is public{where}, but whether its first comment "
+                        f"went out is unknown ({unknown.message}); the next run looks for the "
+                        "comment and posts it if it is not there"
+                    ),
+                    status=unknown.status,
+                ) from None
+            comment_id = found
+        except PlatformError as exc:
+            return self.comment_failed(published, exc.message)
+        else:
+            comment_id = _id(response)
+        self.ctx.remember(comment_id=comment_id)
+        return Published(published.remote_id, published.url, (*published.ids, comment_id))
+
+    def comment_failed(self, published: Published, why: str) -> Published:
+        """The post is public but its first comment is not: record why, say it, keep the post."""
+        message = redact(
+            f"the post is published, but its first comment was not posted ({why}); add it "
+            "by hand in the Instagram app (crosspost preview shows its text)"
+        )
+        self.ctx.remember(comment="failed", comment_error=message)
+        self.step(message)
+        return published
+
+    async def find_comment(self, media_id: str, text: str) -> str | None:
+        """The id of the comment on ``media_id`` whose text is exactly ``text``, or None.
+
+        ``GET /{media_id}/comments?fields=id,text`` page by page (``after`` cursor).
+        A read that fails is an ``UnknownOutcomeError``: absence is not proven.
+        """
+        params = {"fields": "id,text,timestamp", "limit": str(COMMENT_PAGE_SIZE)}
+        for _ in range(COMMENT_PAGES):
+            try:
+                response = await self.api.call(
+                    "GET", self.url(media_id, "comments"), params=params, headers=self.auth
+                )
+            except PlatformError as exc:
+                raise UnknownOutcomeError(
+                    PLATFORM,
+                    redact(
+                        f"Instagram: the comments of post {media_id} cannot be read "
+                        f"({exc.message}); whether its first comment is there is unknown: the "
+                        "next run asks again"
+                    ),
+                    status=exc.status,
+                ) from None
+            body = json_body(response)
+            data = body.get("data") if isinstance(body, dict) else None
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict) and item.get("text") == text and item.get("id"):
+                    return str(item["id"])
+            paging = body.get("paging") if isinstance(body, dict) else None
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not (isinstance(paging, dict) and paging.get("next") and isinstance(after, str)):
+                return None
+            params = {**params, "after": after}
+        return None
+
+
+def first_comment(post: Post) -> str | None:
+    """The first comment's text the render put in the post, or None for none."""
+    text = post.extra.get("first_comment")
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _text(value: object) -> str | None:
+    """A handle as a non-empty string (ids are stored as given), or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
 
 def _id(response: httpx.Response) -> str:
     body = json_body(response)
@@ -466,27 +633,79 @@ def _as_settings(settings: object) -> InstagramSettings:
 
 async def reconcile(
     adapter: InstagramAdapter, post: Post, sent: Sent, ctx: PublishContext
-) -> Published | None:
-    """After a lost media_publish answer: ask the journaled container (docs/reconcile.md).
+) -> Published | Resume | None:
+    """After a run that stopped in media_publish or in the first comment: ask the
+    journaled container (docs/reconcile.md), then look for the comment.
 
     No container handle means media_publish was never sent (it needs one, and
-    the id is journaled before it), so nothing can have been published.
+    the id is journaled before it), so nothing can have been published. A
+    published post whose wanted comment is not recorded: never sent → ``Resume``;
+    sent → found (published), absent once ``settle`` has passed (``Resume``), or
+    absent and younger (unknown: it may still be on its way).
     """
-    container = sent.handles.get("container")
-    if isinstance(container, int) and not isinstance(container, bool):
-        container = str(container)
-    if not isinstance(container, str) or not container:
+    container = _text(sent.handles.get("container"))
+    if container is None:
         return None
     settings = _settings(ctx)
     flow = _Flow(ctx, settings, ctx.credentials.require("access_token"))
     flow.step("looking up the media container")
-    return await flow.lookup(container, post)
+    media_id = _text(sent.handles.get("media_id"))
+    found = await flow.lookup(container, post, media_id)
+    text = first_comment(post)
+    if found is None or text is None or _text(sent.handles.get("comment_id")):
+        return found
+    state = sent.handles.get("comment")
+    if state == "failed":
+        return found  # refused and told when it happened; the post is out
+    if state != "sending":
+        return Resume(COMMENT_STEP)
+    if media_id is None:
+        media_id = found.remote_id if found.remote_id != container else None
+    if media_id is None:
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"Instagram: media container {container} is published, but the post cannot be "
+            "found to check its first comment; the next run looks again",
+        )
+    flow.step("looking for the first comment")
+    comment_id = await flow.find_comment(media_id, text)
+    if comment_id is not None:
+        ctx.remember(comment_id=comment_id)
+        return Published(found.remote_id, found.url, (*found.ids, comment_id))
+    sent_at = parse_stamp(_text(sent.handles.get("comment_at")))
+    age = (datetime.now(UTC) - sent_at).total_seconds() if sent_at else sent.age
+    if age >= ctx.settle:
+        return Resume(f"{COMMENT_STEP} (the earlier one never arrived)")
+    raise UnknownOutcomeError(
+        PLATFORM,
+        f"Instagram: the post is published, but its first comment, sent {age:.0f} seconds ago, "
+        "is not shown yet; it may still be on its way: the next run looks again",
+    )
 
 
 async def publish(adapter: InstagramAdapter, post: Post, ctx: PublishContext) -> Published:
-    """Publish ``post``: one image, a carousel of images, or a Reel."""
+    """Publish ``post`` (one image, a carousel of images, or a Reel), then its first
+    comment; with ``ctx.previous`` (``Resume``) the post is out and only the comment is
+    left."""
     settings = _settings(ctx)
     token = ctx.credentials.require("access_token")
+    comment = first_comment(post)
+    if ctx.previous:
+        flow = _Flow(ctx, settings, token)
+        published, media_id = await flow.resumed(post)
+        if comment is None or _text(ctx.previous.get("comment_id")):
+            return published
+        return await flow.comment(published, media_id, comment)
+    flow = _Flow(ctx, settings, token)
+    published, media_id = await _post(flow, post)
+    if comment is None:
+        return published
+    return await flow.comment(published, media_id, comment)
+
+
+async def _post(flow: _Flow, post: Post) -> tuple[Published, str | None]:
+    """Container(s), processing, media_publish: the post itself, and its media id (None
+    when a lookup found the container published but not the post's id)."""
     images = [m for m in post.media if m.is_image]
     videos = [m for m in post.media if m.is_video]
     if not images and not videos:
@@ -497,14 +716,14 @@ async def publish(adapter: InstagramAdapter, post: Post, ctx: PublishContext) ->
                 PLATFORM,
                 f"{media.name}: Instagram fetches images from a public URL and this one has none",
             )
-    flow = _Flow(ctx, settings, token)
-    if settings.check_quota:
+    if flow.settings.check_quota:
         await flow.check_quota()
     if images:
         container = await _images(flow, post, images)
     else:
         container = await _reel(flow, post, videos[0])
-    return await flow.publish(container, post)
+    published = await flow.publish(container, post)
+    return published, (published.remote_id if published.remote_id != container else None)
 
 
 async def _images(flow: _Flow, post: Post, images: list[MediaFile]) -> str:
@@ -553,6 +772,14 @@ async def _reel(flow: _Flow, post: Post, media: MediaFile) -> str:
         params["video_url"] = media.url
         container = await flow.container(params, media.url)
     elif media.path is not None:
+        if flow.settings.login == "instagram":
+            # "available only for apps that have implemented Facebook Login for
+            # Business" (Upload Video to Meta Servers guide); validate says so too.
+            raise InvalidContentError(
+                PLATFORM,
+                f"{media.name}: Meta uploads a Reel from a file only with Facebook Login; give "
+                "the video a public url, or run crosspost auth login instagram --login facebook",
+            )
         params["upload_type"] = "resumable"
         api = flow.ctx.api(classify)
         response = await api.call(
@@ -590,6 +817,12 @@ FACEBOOK_SCOPES = (
 #: Instagram Login for publishing (Business Login for Instagram; the scope names
 #: since January 2025).
 INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
+#: Posting and reading the first comment (IG Media Comments reference): asked for
+#: only when ``first_comment`` is set, by login.
+COMMENT_PERMISSION = {
+    "facebook": "instagram_manage_comments",
+    "instagram": "instagram_business_manage_comments",
+}
 #: The permission without which nothing can be published, by login.
 PUBLISH_PERMISSION = {
     "facebook": "instagram_content_publish",
@@ -635,12 +868,13 @@ async def _facebook_login(session: LoginSession, settings: InstagramSettings) ->
     app_id, app_secret = app_credentials(
         session.credentials, PLATFORM, settings.app_id, "your Meta app"
     )
-    app = facebook_app(PLATFORM, settings.graph_version, FACEBOOK_SCOPES, settings.api_base)
+    scopes = login_scopes(settings, "facebook")
+    app = facebook_app(PLATFORM, settings.graph_version, scopes, settings.api_base)
     user = await facebook_user_token(session, app, app_id, app_secret, settings.redirect_uri)
     base = rebased(graph_url(GRAPH, settings.graph_version), settings.api_base)
     reader = Reader(session.client, PLATFORM, _login_classify)
     granted, _declined = await permissions(reader, base, user.access_token)
-    _require(FACEBOOK_SCOPES, granted)
+    _require(scopes, granted)
     pages = await managed_pages(reader, base, user.access_token, "id,name,access_token,tasks")
     linked: list[ManagedPage] = []
     for page in pages:
@@ -698,6 +932,14 @@ async def _facebook_login(session: LoginSession, settings: InstagramSettings) ->
     )
 
 
+def login_scopes(settings: InstagramSettings, way: LoginWay) -> tuple[str, ...]:
+    """The permissions a login asks for: publishing, and comments with ``first_comment``."""
+    scopes = FACEBOOK_SCOPES if way == "facebook" else INSTAGRAM_SCOPES
+    if settings.first_comment:
+        scopes = (*scopes, COMMENT_PERMISSION[way])
+    return scopes
+
+
 def _require(scopes: tuple[str, ...], granted: set[str] | tuple[str, ...]) -> None:
     missing = [p for p in scopes if p not in granted]
     if missing:
@@ -720,7 +962,7 @@ def _instagram_app(settings: InstagramSettings) -> OAuthApp:
         display_name="Instagram",
         authorize_url=rebased(f"{INSTAGRAM_WWW}/oauth/authorize", settings.api_base),
         token_url=rebased(f"{INSTAGRAM_API}/oauth/access_token", settings.api_base),
-        scopes=INSTAGRAM_SCOPES,
+        scopes=login_scopes(settings, "instagram"),
         scope_separator=",",
         pkce=None,
     )
@@ -735,7 +977,7 @@ async def _instagram_login(session: LoginSession, settings: InstagramSettings) -
     code, redirect = await authorize(session, app, app_id, settings.redirect_uri)
     short, granted = await _exchange_code(session.client, app, app_id, app_secret, code, redirect)
     if granted:
-        _require(INSTAGRAM_SCOPES, granted)
+        _require(app.scopes, granted)
     token = await _ig_token(
         session.client,
         settings,
@@ -755,7 +997,7 @@ async def _instagram_login(session: LoginSession, settings: InstagramSettings) -
         account=Account(username or user_id, user_id, _profile(username)),
         secrets={"access_token": token.access_token},
         expires_at=token.expires_at,
-        scopes=tuple(granted) or INSTAGRAM_SCOPES,
+        scopes=tuple(granted) or app.scopes,
         settings={"ig_user_id": user_id, "login": "instagram"},
     )
 
@@ -1021,6 +1263,7 @@ async def _permissions(ctx: PublishContext, settings: InstagramSettings) -> Find
     """What the token may do: ``debug_token`` (Facebook Login, with the app's credentials),
     or the permissions stored when logging in (Instagram Login)."""
     needed = PUBLISH_PERMISSION[settings.login]
+    comments = (COMMENT_PERMISSION[settings.login],) if settings.first_comment else ()
     if settings.login == "instagram":
         stored = ctx.credentials.meta("scopes")
         if not isinstance(stored, list):
@@ -1035,7 +1278,14 @@ async def _permissions(ctx: PublishContext, settings: InstagramSettings) -> Find
                 f"the token was not granted {needed}, which publishing needs: run crosspost "
                 "auth login instagram and allow it",
             )
-        return Finding("ok", f"the token may publish ({needed})")
+        if comments and comments[0] not in stored:
+            return Finding(
+                "warn",
+                f"the token was not granted {comments[0]}, which the first comment "
+                "(first_comment) needs; posts go out without it: run crosspost auth login "
+                "instagram and allow it",
+            )
+        return Finding("ok", f"the token may publish ({', '.join((needed, *comments))})")
     token = ctx.credentials.get("access_token")
     assert token is not None
     found = await granted(
@@ -1044,14 +1294,16 @@ async def _permissions(ctx: PublishContext, settings: InstagramSettings) -> Find
         token,
         ctx.credentials,
         settings.app_id,
-        ("instagram_basic", needed),
+        ("instagram_basic", needed, *comments),
         what="the token",
         platform=PLATFORM,
-        use="publishing",
+        use="publishing and the first comment" if comments else "publishing",
     )
     if isinstance(found, Finding):
         return found
-    return Finding("ok", f"the token may publish (instagram_basic, {needed})")
+    return Finding(
+        "ok", f"the token may publish ({', '.join(('instagram_basic', needed, *comments))})"
+    )
 
 
 def _expiry(ctx: PublishContext, settings: InstagramSettings) -> list[Finding]:

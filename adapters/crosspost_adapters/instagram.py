@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -18,11 +20,12 @@ from crosspost.adapter import (
     MediaChoice,
     Post,
     Published,
+    Resume,
     Sent,
     over_size,
-    public_url,
 )
 from crosspost.config import PlatformSettings
+from crosspost.hosting import hosted_url, outside_message
 from crosspost.media import MediaFile
 from crosspost.units import Unit
 from crosspost_adapters.facebook import DEFAULT_REDIRECT
@@ -40,6 +43,12 @@ MAX_CAROUSEL = 10
 ASPECT_MIN, ASPECT_MAX = 4 / 5, 1.91
 WIDTH_MIN = 320
 REEL_SECONDS = (3.0, 15 * 60.0)
+#: "Maximum 2200 characters, 30 hashtags, and 20 @ tags" (IG User Media reference,
+#: ``caption``); more is refused with 100/2207040.
+MAX_MENTIONS = 20
+#: An @-mention as Instagram reads one: not inside a word or an e-mail address
+#: (humas@kpu.go.id); usernames are letters, digits, "." and "_".
+MENTION = re.compile(r"(?<![\w@.])@[A-Za-z0-9._]*[A-Za-z0-9_]")
 
 
 class InstagramSettings(PlatformSettings):
@@ -68,6 +77,15 @@ class InstagramSettings(PlatformSettings):
     #: 50-posts-per-24-hours quota is used up (documented on graph.facebook.com;
     #: on graph.instagram.com UNVERIFIED, so a refused check is ignored).
     check_quota: bool = True
+    #: The longest wait between two status polls of a container, in seconds. Polls
+    #: start at the run's poll interval and back off up to this; Meta suggests
+    #: querying a container's status about once a minute (IG Container reference,
+    #: docs/platforms/instagram.md).
+    poll_max: float = Field(default=60.0, gt=0, le=600)
+    #: Move the hashtags, the link, or both out of the caption into the post's
+    #: first comment (published right after the post; needs the comments
+    #: permission, which ``crosspost auth login instagram`` then asks for).
+    first_comment: Literal["hashtags", "link", "both"] | None = None
 
 
 class InstagramAdapter(Adapter):
@@ -118,17 +136,26 @@ class InstagramAdapter(Adapter):
                 choice.problems.append(
                     f"{m.name}: too large for Instagram (images 8 MB, Reels 300 MB)"
                 )
-            hosted = public_url(m, settings.media_base_url)
-            if hosted is None:
-                choice.problems.append(
-                    f'{m.name}: Instagram fetches media from a public URL; add url = "https://…" '
-                    "to this [[media]] entry, or set media_base_url in [platforms.instagram] "
-                    "of the config"
-                )
-                hosted = m
-            with_urls.append(hosted)
+            with_urls.append(_with_url(m, settings, choice.problems))
         choice.media = tuple(with_urls)
         return choice
+
+    def unsuitable(self, media: Sequence[MediaFile]) -> str | None:
+        """Instagram posts an image, a carousel or a Reel: nothing without one."""
+        if any(m.is_image or m.is_video for m in media):
+            return None
+        return "no image or video: Instagram posts need one"
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """Instagram refuses a caption with more than 20 @-mentions: a problem at render."""
+        count = len(MENTION.findall(post.text))
+        if count <= MAX_MENTIONS:
+            return post
+        problem = (
+            f"the caption has {count} @-mentions; Instagram allows {MAX_MENTIONS} per post: "
+            f"remove {count - MAX_MENTIONS}"
+        )
+        return dataclasses.replace(post, problems=(*post.problems, problem))
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Create the container(s), wait until FINISHED, then media_publish."""
@@ -136,8 +163,11 @@ class InstagramAdapter(Adapter):
 
         return await publish(self, post, ctx)
 
-    async def reconcile(self, post: Post, sent: Sent, ctx: PublishContext) -> Published | None:
-        """Ask the journaled container's ``status_code``: PUBLISHED, or never published."""
+    async def reconcile(
+        self, post: Post, sent: Sent, ctx: PublishContext
+    ) -> Published | Resume | None:
+        """Ask the journaled container's ``status_code`` (PUBLISHED, or never published),
+        then whether the first comment is there (``Resume`` to post it)."""
         from crosspost_adapters._instagram_api import reconcile
 
         return await reconcile(self, post, sent, ctx)
@@ -165,6 +195,44 @@ class InstagramAdapter(Adapter):
         from crosspost_adapters._instagram_api import diagnose
 
         return await diagnose(self, ctx, post)
+
+
+def _with_url(media: MediaFile, settings: InstagramSettings, problems: list[str]) -> MediaFile:
+    """``media`` with the public URL Instagram fetches it from, when it has or gets one.
+
+    Its own ``url`` first, else ``media_base_url`` + its path (percent-encoded,
+    inside the announcement's folder: ``crosspost.hosting``). Images have no other
+    way in (the IG User Media reference takes ``image_url`` only). A video without
+    a URL is uploaded from the file (Meta's resumable upload), which Meta offers
+    with Facebook Login only.
+    """
+    if media.url:
+        return media
+    url = None
+    if settings.media_base_url and media.path is not None:
+        url = hosted_url(settings.media_base_url, media.name)
+        if url is None and media.is_image:
+            problems.append(outside_message(media.name))
+            return media
+    if url is not None:
+        return dataclasses.replace(media, url=url)
+    if media.is_video and media.path is not None:
+        if settings.login == "instagram":
+            problems.append(
+                f"{media.name}: Meta uploads a Reel from a file only for apps that log in with "
+                'Facebook Login; with login = "instagram", put the video on a web server and '
+                'add url = "https://…" to this [[media]] entry (or set media_base_url in '
+                "[platforms.instagram])"
+            )
+        return media
+    if media.is_image:
+        problems.append(
+            f"{media.name}: Instagram takes images only from a public web address (it offers "
+            "no upload for them): put the announcement's folder on a web server and set "
+            'media_base_url = "https://…" in [platforms.instagram] of the config, or add '
+            'url = "https://…" to this [[media]] entry'
+        )
+    return media
 
 
 def _shape_problems(media: MediaFile) -> list[str]:

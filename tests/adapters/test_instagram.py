@@ -531,7 +531,8 @@ def crashed_publish(fake: FakeInstagram, post: Post, *, act: bool) -> RecordingJ
 
 
 def test_container_is_journaled_and_sending_recorded_before_media_publish() -> None:
-    """remember(container), then sending, both before media_publish reaches Instagram."""
+    """remember(container), then sending, both before media_publish reaches Instagram; the
+    media id media_publish answers is remembered right after."""
     fake = FakeInstagram()
     journal = RecordingJournal(lambda: len(fake.calls(PUBLISH)))
     result = publish(fake, post_with(hosted(fake, "a.jpg")), journal=journal)
@@ -539,6 +540,7 @@ def test_container_is_journaled_and_sending_recorded_before_media_publish() -> N
     assert journal.events == [
         ("remember", {"container": published["container"]}, 0),
         ("sending", {}, 0),
+        ("remember", {"media_id": published["id"]}, 1),
     ]
     assert len(fake.calls(PUBLISH)) == 1
     assert result.ids == (published["id"], published["container"])
@@ -551,7 +553,7 @@ def test_carousel_journals_the_parent_container() -> None:
     journal = RecordingJournal()
     publish(fake, post_with(hosted(fake, "a.jpg"), hosted(fake, "b.jpg")), journal=journal)
     [published] = fake.posts
-    assert journal.handles() == {"container": published["container"]}
+    assert journal.handles() == {"container": published["container"], "media_id": published["id"]}
     assert fake.containers[published["container"]]["kind"] == "CAROUSEL"
 
 

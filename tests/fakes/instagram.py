@@ -19,9 +19,18 @@ or on ``rupload_origin`` when a test sets one to prove the client rebases it):
 * ``POST /{v}/{ig}/media_publish`` — ``creation_id`` of a FINISHED container
   (else 9007/2207027), at most ``quota_total`` posts per 24 hours (9/2207042).
 * ``GET /{v}/{ig}/content_publishing_limit`` and ``GET /{v}/{ig}/media``.
-* ``POST /ig-api-upload/{v}/{container}`` — rupload: ``Authorization: OAuth``,
-  ``offset`` (0 restarts, or the bytes held), ``file_size``; ``cut_upload_at``
-  keeps that many bytes of the next upload and drops the connection.
+* ``POST /ig-api-upload/{v}/{container}`` — rupload, for a container created with
+  ``upload_type=resumable`` only: ``Authorization: OAuth``, ``offset`` (0 restarts,
+  else exactly the bytes held), ``file_size`` (the same in every request, and
+  exactly the bytes that arrive); ``cut_upload_at`` keeps that many bytes of the
+  next upload and drops the connection. The container is IN_PROGRESS until every
+  byte arrived, then FINISHED (ERROR when the bytes are not a video).
+* ``POST /{v}/{media}/comments`` — ``message`` (required, at most 2,200
+  characters) on a published media of this account (a container, or an id that is
+  not there, is Graph's "does not exist" error 100/33); ``comments_allowed = False``
+  refuses it as a token without the comments permission (code 10).
+  ``GET /{v}/{media}/comments?fields=...&limit=&after=`` lists them, newest first,
+  with Graph's ``paging.cursors`` and ``paging.next``.
 
 ``fetch`` is how Instagram "cURLs" a media URL: by default only loopback URLs
 are fetched for real; tests register bytes with ``fake.media[url] = data``.
@@ -119,6 +128,10 @@ class FakeInstagram(GraphFake):
         self.posts: list[dict[str, Any]] = []
         #: Keep this many bytes of the next rupload request, then drop the connection.
         self.cut_upload_at: int | None = None
+        #: Comments by media id, oldest first: id, text, username, timestamp.
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        #: False: the token lacks the comments permission (code 10 on a comment).
+        self.comments_allowed = True
         #: Facebook Login: a Page with this account linked; its token is ``access_token``.
         self.facebook_login = FacebookLogin(
             self,
@@ -133,6 +146,10 @@ class FakeInstagram(GraphFake):
             ],
             **(facebook_login or {}),
         )
+        # The comments permission of the first comment (IG Media Comments reference).
+        server = self.facebook_login.server
+        if server.allowed_scopes is not None:
+            server.allowed_scopes.add("instagram_manage_comments")
         self.facebook_login.mount()
         #: Instagram Login: instagram.com's window, api.instagram.com, graph.instagram.com.
         self.instagram_login = InstagramLogin(self, **(instagram_login or {}))
@@ -141,6 +158,8 @@ class FakeInstagram(GraphFake):
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/media", self._create)
         self.route("GET", VERSION + r"/(?P<node>[^/]+)/media", self._list)
         self.route("POST", VERSION + r"/(?P<node>[^/]+)/media_publish", self._publish)
+        self.route("POST", VERSION + r"/(?P<node>[^/]+)/comments", self._comment)
+        self.route("GET", VERSION + r"/(?P<node>[^/]+)/comments", self._comments)
         self.route("GET", VERSION + r"/(?P<node>[^/]+)/content_publishing_limit", self._quota)
         self.route("GET", VERSION + r"/(?P<node>[^/]+)", self._read)
 
@@ -382,6 +401,10 @@ class FakeInstagram(GraphFake):
         body = request.content
         if len(held) + len(body) > int(size):
             return _rupload_error("More bytes than file_size were sent")
+        if self.cut_upload_at is None and len(held) + len(body) != int(size):
+            return _rupload_error(
+                f"file_size {size} does not match the {len(held) + len(body)} bytes received"
+            )
         if self.cut_upload_at is not None and len(body) > self.cut_upload_at:
             found["received"] = held + body[: self.cut_upload_at]
             self.cut_upload_at = None
@@ -550,6 +573,68 @@ class FakeInstagram(GraphFake):
             }
         )
         return httpx.Response(200, json={"id": media_id})
+
+    # -- comments ----------------------------------------------------------
+
+    def _published(self, request: httpx.Request, node: str, method: str) -> Any:
+        """The published media ``node`` of this account, or the error to answer."""
+        refused = self.check_token(request)
+        if refused is not None:
+            return refused
+        post = next((p for p in self.posts if p["id"] == node), None)
+        if post is None:
+            return self.no_object(node, method)  # a container is not a media
+        return post
+
+    def _comment(self, request: httpx.Request, version: str, node: str) -> httpx.Response:
+        found = self._published(request, node, "post")
+        if isinstance(found, httpx.Response):
+            return found
+        if not self.comments_allowed:
+            return graph_error(
+                403, 10, "(#10) Application does not have permission for this action"
+            )
+        message = form(request).get("message", "")
+        if not message.strip():
+            return graph_error(400, 100, "(#100) The parameter message is required")
+        if len(message) > MAX_CAPTION:
+            return graph_error(
+                400, 100, f"(#100) The comment is too long: at most {MAX_CAPTION} characters"
+            )
+        comment = {
+            "id": self.next_id("178"),
+            "text": message,
+            "username": self.username,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(self.clock())),
+        }
+        self.comments.setdefault(node, []).append(comment)
+        return httpx.Response(200, json={"id": comment["id"]})
+
+    def _comments(self, request: httpx.Request, version: str, node: str) -> httpx.Response:
+        found = self._published(request, node, "get")
+        if isinstance(found, httpx.Response):
+            return found
+        params = form(request)
+        fields = [f for f in params.get("fields", "id,text,timestamp").split(",") if f]
+        unknown = sorted(set(fields) - {"id", "text", "username", "timestamp"})
+        if unknown:
+            return graph_error(
+                400,
+                100,
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (IGComment)",
+            )
+        newest = list(reversed(self.comments.get(node, [])))
+        start = int(params.get("after") or 0)
+        limit = int(params.get("limit") or 25)
+        page = newest[start : start + limit]
+        body: dict[str, Any] = {"data": [{k: c[k] for k in ["id", *fields]} for c in page]}
+        if page:
+            body["paging"] = {"cursors": {"before": str(start), "after": str(start + len(page))}}
+            if start + len(page) < len(newest):
+                body["paging"]["next"] = (
+                    f"{self.base_url}/{version}/{node}/comments?after={start + len(page)}"
+                )
+        return httpx.Response(200, json=body)
 
 
 def _rupload_error(message: str) -> httpx.Response:
