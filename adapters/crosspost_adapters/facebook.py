@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -116,6 +117,19 @@ class FacebookAdapter(Adapter):
             title = self.settings.max_title or VIDEO_TITLE
             limits = Limits(limits.body, title, limits.hashtags, limits.count_inline)
         return limits
+
+    def finish(self, post: Post, fields: Fields) -> Post:
+        """A text post with the announcement's ``link`` sends it as the feed's ``link``
+        too, so Facebook shows the page's preview card under the text.
+
+        The URL in the message alone is only a link; the card comes from the ``link``
+        parameter of ``POST /{page-id}/feed``
+        (https://developers.facebook.com/docs/graph-api/reference/page/feed#publish).
+        Photo and video posts have no ``link``: their media is the attachment.
+        """
+        if post.media or not fields.link:
+            return post
+        return dataclasses.replace(post, extra={**post.extra, "link": fields.link})
 
     async def publish(self, post: Post, ctx: PublishContext) -> Published:
         """Post to the Page's feed (text, link, photos) or its videos."""

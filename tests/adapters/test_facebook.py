@@ -1138,3 +1138,91 @@ def test_a_long_video_title_is_shortened_to_fit(tmp_path: Path) -> None:
 def test_a_photo_post_has_no_title(tmp_path: Path) -> None:
     """Feed and photo posts have no title field on Facebook."""
     assert _announce(tmp_path, "Judul", "media/humas.jpg").title is None
+
+
+def test_an_announced_video_reaches_the_page_with_its_title(tmp_path: Path) -> None:
+    """From the announcement to the Page: the video's finish carries the announcement's
+    title, and the Page's video has it."""
+    post = _announce(tmp_path, "Penguatan Peran Kehumasan", "media/humas.mp4")
+    fake = FakeFacebook()
+    publish(fake, post)
+    assert _fields(fake.calls(VIDEOS)[-1])["title"] == "Penguatan Peran Kehumasan"
+    assert fake.posts[0]["title"] == "Penguatan Peran Kehumasan"
+
+
+# -- rendering and publishing: a link card for a link-only post ------------------------
+
+
+def _announce_text(tmp_path: Path, lines: str) -> Post:
+    file = tmp_path / "announcement.toml"
+    file.write_text(
+        f'body = "Jadwal sosialisasi pemilih pemula besok pagi."\ntargets = ["facebook"]\n{lines}',
+        encoding="utf-8",
+    )
+    return plan_file(file, only=["facebook"]).posts[0]
+
+
+def test_a_link_only_post_sends_its_link_for_the_card(tmp_path: Path) -> None:
+    """No media and a ``link``: the plan names it (preview shows it) and the feed gets it
+    as ``link``, so Facebook shows the page's card; the text still carries the URL."""
+    url = "https://kab-musirawas.kpu.go.id/berita/sosialisasi"
+    post = _announce_text(tmp_path, f'link = "{url}"\n')
+    assert post.extra["link"] == url
+    assert post.to_json()["link"] == url
+    fake = FakeFacebook()
+    publish(fake, post)
+    [request] = fake.calls(FEED)
+    assert json.loads(request.content) == {"message": post.text, "link": url}
+    assert fake.posts[0]["link"] == url
+    assert url in fake.posts[0]["message"]
+
+
+def test_a_post_without_a_link_sends_none(tmp_path: Path) -> None:
+    """No ``link`` in the announcement: the feed gets the message alone."""
+    post = _announce_text(tmp_path, "")
+    assert "link" not in post.extra
+    fake = FakeFacebook()
+    publish(fake, post)
+    assert json.loads(fake.calls(FEED)[0].content) == {"message": post.text}
+
+
+def test_a_photo_post_with_a_link_sends_no_link_param(tmp_path: Path) -> None:
+    """Photos are the attachment: a photo post carries the link in its text only."""
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "humas.jpg").write_bytes((EXAMPLE / "media" / "humas.jpg").read_bytes())
+    post = _announce_text(
+        tmp_path, 'link = "https://kab-musirawas.kpu.go.id"\n[[media]]\npath = "media/humas.jpg"\n'
+    )
+    assert "link" not in post.extra
+    fake = FakeFacebook()
+    publish(fake, post)
+    assert "link" not in _fields(fake.calls(PHOTOS)[0])
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "kab-musirawas.kpu.go.id",
+        "https://",
+        "https://kpu go.id/berita",
+        "ftp://kab-musirawas.kpu.go.id/file",
+        "https://localhost/berita",
+    ],
+)
+def test_fake_feed_refuses_a_link_that_is_not_a_web_address(link: str) -> None:
+    """The fake's feed takes ``link`` only as an absolute http(s) URL with a host, as
+    Graph does; the refusal reads as a link problem, and nothing is posted."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post(extra={"link": link}))
+    assert isinstance(error, InvalidContentError)
+    assert "check that it opens in a browser" in str(error)
+    assert fake.posts == []
+
+
+def test_a_link_to_facebook_itself_is_refused_readably() -> None:
+    """Apps may not share facebook.com links: the message says to remove it."""
+    fake = FakeFacebook()
+    error = failure(fake, text_post(extra={"link": "https://www.facebook.com/kpumura"}))
+    assert isinstance(error, InvalidContentError)
+    assert "remove that link" in str(error)
+    assert fake.posts == []

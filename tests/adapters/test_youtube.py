@@ -353,6 +353,25 @@ def test_token_expiring_mid_upload_is_refreshed(tmp_path: Path) -> None:
     assert fake.session.sha256 == sha256(video)
 
 
+def test_a_refresh_failing_after_the_final_chunk_went_out_is_unknown(tmp_path: Path) -> None:
+    """The final chunk lands but its answer is a 503; the access token then expires and
+    Google's sign-in stays busy (429): the session cannot be asked, and the video does
+    exist, so the outcome is unknown, never a transient "nothing was published"."""
+    fake = FakeYouTube()
+    fake.fail_chunk(
+        1, 503, json=google_error(503, "backendError", "Backend Error").json(), after=True
+    )
+
+    def hook(request: httpx.Request, response: httpx.Response) -> None:
+        if request.method == "PUT" and response.status_code == 503:
+            fake.expire_tokens()
+            fake.fail(r"^POST /token$", 429, json={"error": "rate_limit_exceeded"}, times=50)
+
+    with pytest.raises(UnknownOutcomeError, match="may or may not have been published"):
+        asyncio.run(_publish(post_with(make_video(tmp_path, 1000)), wrapped(fake, hook)))
+    assert len(fake.videos) == 1
+
+
 def test_no_channel_is_auth_error(tmp_path: Path) -> None:
     """youtubeSignupRequired says the account has no YouTube channel."""
     fake = FakeYouTube(has_channel=False)

@@ -617,6 +617,27 @@ class FacebookLogin:
         return httpx.Response(200, json={"data": data})
 
 
+def _link_error(link: str) -> httpx.Response | None:
+    """The feed's ``link`` is an absolute http(s) URL with a host, to anywhere but
+    Facebook itself (apps may not share facebook.com links: subcode 1609008, postiz
+    ``handleErrors``; the code that comes with it is UNVERIFIED, 100 here)."""
+    bad = graph_error(400, 100, "(#100) The link is not a valid URL", subcode=2061006)
+    if link != link.strip() or any(c.isspace() for c in link):
+        return bad
+    try:
+        url = httpx.URL(link)
+    except httpx.InvalidURL:
+        return bad
+    host = (url.host or "").lower()
+    if url.scheme not in ("http", "https") or "." not in host:
+        return bad
+    if host == "facebook.com" or host.endswith(".facebook.com"):
+        return graph_error(
+            400, 100, "(#100) Posting links to Facebook is not allowed", subcode=1609008
+        )
+    return None
+
+
 def _linked(page: FakePage, sub: list[str] | None) -> dict[str, str]:
     assert page.instagram is not None
     ig_id, username = page.instagram
@@ -751,8 +772,10 @@ class FakeFacebook(GraphFake):
         too_long = self._message_error(message)
         if too_long is not None:
             return too_long
-        if link is not None and not link.startswith(("http://", "https://")):
-            return graph_error(400, 100, "(#100) The link is not a valid URL", subcode=2061006)
+        if link is not None:
+            refused = _link_error(link)
+            if refused is not None:
+                return refused
         if message and any(p.get("message") == message for p in self.posts):
             return graph_error(
                 400,
