@@ -769,3 +769,32 @@ def test_the_long_lived_token_lasts_sixty_days_in_the_fake() -> None:
             headers={"Authorization": f"Bearer {token}"},
         )
     assert answer.json()["error"]["error_subcode"] == 463
+
+
+# -- the first comment's permission ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("way", "asked", "permission"),
+    [
+        ("facebook", "/dialog/oauth", "instagram_manage_comments"),
+        ("instagram", "/oauth/authorize", "instagram_business_manage_comments"),
+    ],
+)
+def test_login_asks_for_the_comments_permission_when_first_comment_is_set(
+    tmp_path: Path, way: str, asked: str, permission: str
+) -> None:
+    """With first_comment in the config, both logins ask for (and require) the permission
+    to comment (IG Media Comments reference); without it they do not ask."""
+    with served() as (fake, origin, redirect):
+        attempt = log_in(
+            fake, origin, tmp_path, way=way, redirect_uri=redirect, first_comment="hashtags"
+        )
+        assert attempt.error is None and attempt.login is not None
+        [dialog] = calls(fake, "GET", asked)
+        assert dialog.url.params["scope"].split(",")[-1] == permission
+        assert permission in attempt.login.scopes
+    with served() as (fake, origin, redirect):
+        log_in(fake, origin, tmp_path / "plain", way=way, redirect_uri=redirect)
+        [dialog] = calls(fake, "GET", asked)
+        assert permission not in dialog.url.params["scope"]
