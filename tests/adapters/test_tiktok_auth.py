@@ -662,3 +662,53 @@ def test_no_token_in_any_message_or_finding(connected: Connected, tmp_path: Path
     text = "\n".join(texts)
     for secret in secrets:
         assert secret not in text
+
+
+# -- inbox mode: login's scopes and doctor -------------------------------------------------
+
+
+def test_login_in_inbox_mode_asks_only_for_the_upload_scope(
+    fake: tuple[FakeTikTok, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inbox mode asks for user.info.basic and video.upload only (an app without Direct
+    Post must not ask for video.publish), and the login needs video.upload."""
+    tiktok, origin = fake
+    login = do_login(tiktok, origin, tmp_path / "c.toml", monkeypatch, mode="inbox")
+    (authorize,) = [params for kind, params in tiktok.auth.log if kind == "authorize"]
+    assert authorize["scope"] == "user.info.basic,video.upload"
+    assert login.scopes == ("user.info.basic", "video.upload")
+
+
+def test_doctor_in_inbox_mode_says_the_modes_and_where_posts_wait(
+    connected: Connected,
+) -> None:
+    """Inbox mode: which modes the stored permissions allow, that posts wait in the inbox
+    (a warning: nothing is public before someone finishes them), and no creator_info."""
+    sent = len(connected.fake.calls(r"creator_info"))
+    findings = findings_for(connected, mode="inbox")
+    assert "fail" not in {f.level for f in findings}
+    assert any(
+        f.level == "ok" and f.message.startswith("modes the permissions allow: direct, inbox")
+        for f in findings
+    )
+    (waiting,) = [f for f in findings if "inbox mode" in f.message]
+    assert waiting.level == "warn" and "wait in the TikTok inbox" in waiting.message
+    assert len(connected.fake.calls(r"creator_info")) == sent
+
+
+def test_doctor_fails_a_mode_the_permissions_do_not_allow(connected: Connected) -> None:
+    """Permissions with video.upload only and mode = "direct": fail, saying the granted
+    ones allow inbox mode; the same permissions in inbox mode are fine."""
+    connected.store.update("tiktok", {"scopes": ["user.info.basic", "video.upload"]})
+    (fail,) = [f for f in findings_for(connected, mode="direct") if f.level == "fail"]
+    assert "mode is 'direct'" in fail.message and "'video.publish'" in fail.message
+    assert "allow inbox mode" in fail.message and "crosspost auth login tiktok" in fail.message
+    assert "fail" not in {f.level for f in findings_for(connected, mode="inbox")}
+
+
+def test_doctor_warns_of_privacy_options_in_inbox_mode(connected: Connected) -> None:
+    """privacy_level set with mode = "inbox": a warning that it applies to direct posts only."""
+    findings = findings_for(connected, mode="inbox", privacy_level="SELF_ONLY")
+    (ignored,) = [f for f in findings if "direct posts only" in f.message]
+    assert ignored.level == "warn" and ignored.message.startswith("privacy_level")
+    assert not [f for f in findings_for(connected, mode="inbox") if "direct posts" in f.message]

@@ -587,6 +587,14 @@ class FakeTikTok(FakePlatform):
 
     def upload(self, request: httpx.Request) -> httpx.Response:
         """One chunk of a video: exactly the next range, in order, of the announced size."""
+        started = self.start_chunk(request)
+        if isinstance(started, httpx.Response):
+            return started
+        started.feed(request.content)
+        return started.finish()
+
+    def start_chunk(self, request: httpx.Request) -> httpx.Response | ChunkReceiver:
+        """What a chunk PUT's URL and headers say: the refusal, or a receiver for its bytes."""
         params = request.url.params
         post = next(
             (
@@ -611,34 +619,17 @@ class FakeTikTok(FakePlatform):
         if match is None:
             return self.invalid("Content-Range must be 'bytes {first}-{last}/{total}'.")
         first, last, total = (int(g) for g in match.groups())
-        data = request.content
         length = request.headers.get("content-length")
-        if length is None or int(length) != len(data) or len(data) != last - first + 1:
+        if length is None or int(length) != last - first + 1:
             return self.invalid("Content-Length must equal the chunk's size and its range.")
         if total != post.video_size:
             return self.invalid("The total in Content-Range is not the video_size of the init.")
-        digest = hashlib.sha256(data).hexdigest()
-        if post.last_range == (first, last) and digest == post.last_digest:
-            # The same chunk again (its answer was lost): harmless, answer as before.
-            return self.ok({}, 201 if post.complete else 206)
-        expected = expected_range(
-            post.video_size, int(post.source_info["chunk_size"]), post.next_chunk
-        )
-        if post.complete or expected != (first, last):
-            return self.invalid(
-                f"Chunks must be sent in order: expected bytes {expected[0]}-{expected[1]}, "
-                f"got {first}-{last}."
-            )
-        post.sha256.update(data)
-        post.received += len(data)
-        post.next_chunk += 1
-        post.last_range, post.last_digest = (first, last), digest
-        post.content_type = ctype
-        post.chunks.append((first, last))
-        if post.complete:
-            post.polls_left = self.processing_polls
-            return self.ok({}, 201)
-        return self.ok({}, 206)
+        return ChunkReceiver(self, post, first, last, ctype, running=post.sha256.copy())
+
+    def streaming_transport(self) -> httpx.AsyncBaseTransport:
+        """In-process like ``transport``, but a chunk's bytes are taken as they stream, so a
+        large upload never sits whole in memory (faults are not applied to chunk PUTs)."""
+        return _Streaming(self)
 
     def content_init(self, request: httpx.Request) -> httpx.Response:
         """Start a photo post: PULL_FROM_URL only, from verified URLs."""
@@ -757,6 +748,73 @@ class FakeTikTok(FakePlatform):
         # Only public posts get a public id (after moderation, instant here).
         if post.privacy_level == "PUBLIC_TO_EVERYONE":
             post.post_id = str(7_500_000_000_000_000_000 + next(self._ids))
+
+
+@dataclass
+class ChunkReceiver:
+    """The bytes of one chunk PUT as they arrive: counted and hashed, then judged."""
+
+    fake: FakeTikTok
+    post: TikTokPost
+    first: int
+    last: int
+    content_type: str
+    running: Any  # the post's digest so far, continued with this chunk's bytes
+    size: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+    def feed(self, data: bytes) -> None:
+        """Some more bytes of the chunk."""
+        self.size += len(data)
+        self.digest.update(data)
+        self.running.update(data)
+
+    def finish(self) -> httpx.Response:
+        """The answer once the whole body is in: exactly the next range, in order."""
+        fake, post, first, last = self.fake, self.post, self.first, self.last
+        if self.size != last - first + 1:
+            return fake.invalid("Content-Length must equal the chunk's size and its range.")
+        digest = self.digest.hexdigest()
+        if post.last_range == (first, last) and digest == post.last_digest:
+            # The same chunk again (its answer was lost): harmless, answer as before.
+            return fake.ok({}, 201 if post.complete else 206)
+        expected = expected_range(
+            post.video_size, int(post.source_info["chunk_size"]), post.next_chunk
+        )
+        if post.complete or expected != (first, last):
+            return fake.invalid(
+                f"Chunks must be sent in order: expected bytes {expected[0]}-{expected[1]}, "
+                f"got {first}-{last}."
+            )
+        post.sha256 = self.running
+        post.received += self.size
+        post.next_chunk += 1
+        post.last_range, post.last_digest = (first, last), digest
+        post.content_type = self.content_type
+        post.chunks.append((first, last))
+        if post.complete:
+            post.polls_left = fake.processing_polls
+            return fake.ok({}, 201)
+        return fake.ok({}, 206)
+
+
+class _Streaming(httpx.AsyncBaseTransport):
+    """``FakeTikTok.streaming_transport``: chunk PUTs fed to the fake piece by piece."""
+
+    def __init__(self, fake: FakeTikTok) -> None:
+        self.fake = fake
+        self.inner = fake.transport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "PUT" or request.url.path != "/video/":
+            return await self.inner.handle_async_request(request)
+        self.fake.requests.append(httpx.Request("PUT", request.url, headers=request.headers))
+        started = self.fake.start_chunk(request)
+        if isinstance(started, httpx.Response):
+            return started
+        async for piece in request.stream:  # type: ignore[union-attr]
+            started.feed(piece)
+        return started.finish()
 
 
 def expected_range(video_size: int, chunk_size: int, index: int) -> tuple[int, int]:
