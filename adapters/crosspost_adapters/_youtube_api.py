@@ -329,10 +329,12 @@ class _Token:
 
         A 429 is waited out by ``Api.call``: the Retry-After Google names (or a short
         backoff without one), each wait at most ``api.MAX_RATE_LIMIT_WAIT``, for
-        ``SAFE_ATTEMPTS`` attempts. If Google still refuses, or asks for a longer wait,
-        that is a passing fault of Google's sign-in, not of the login: a retryable
-        ``TransientError`` for the next run, never "log in again". A refused refresh
-        token says why it may have happened and how to log in again.
+        ``SAFE_ATTEMPTS`` attempts. That is a passing fault of Google's sign-in, not of
+        the login, so it is never "log in again": still refused after those attempts, a
+        retryable ``TransientError`` for the next run; asked to wait longer than we sit
+        out, a ``RateLimitedError`` carrying that wait (retryable too), as every
+        platform reports a long rate limit. A refused refresh token says why it may
+        have happened and how to log in again.
         """
         try:
             response = await self.api.call("POST", TOKEN_URL, ok=(200,), data=self.form)
@@ -341,12 +343,16 @@ class _Token:
                 PLATFORM, _refused(self.ctx.credentials, exc.detail), status=exc.status
             ) from None
         except RateLimitedError as exc:
-            raise TransientError(
-                PLATFORM,
+            busy = (
                 f"YouTube: Google's sign-in service is busy ({_busy(exc)}); nothing was "
-                "published; the next run tries again",
-                status=exc.status,
-            ) from None
+                "published; the next run tries again"
+            )
+            wait = exc.retry_after
+            if wait is not None and wait > MAX_RATE_LIMIT_WAIT:
+                raise RateLimitedError(
+                    PLATFORM, busy, status=exc.status, retry_after=wait
+                ) from None
+            raise TransientError(PLATFORM, busy, status=exc.status) from None
         body = json_body(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:

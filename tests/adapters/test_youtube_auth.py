@@ -25,7 +25,13 @@ from crosspost.adapter import Account, Finding, Login, LoginSession, Post
 from crosspost.api import MAX_RATE_LIMIT_WAIT, SAFE_ATTEMPTS, Progress, PublishContext
 from crosspost.cli.auth import save_login
 from crosspost.credentials import Credentials, CredentialStore
-from crosspost.errors import AuthError, ConfigError, CredentialsError, TransientError
+from crosspost.errors import (
+    AuthError,
+    ConfigError,
+    CredentialsError,
+    RateLimitedError,
+    TransientError,
+)
 from crosspost.publishing import RENEW_HORIZON
 from crosspost_adapters import _youtube_api
 from crosspost_adapters.youtube import YouTubeAdapter, YouTubeSettings
@@ -386,17 +392,20 @@ def test_a_token_endpoint_that_keeps_answering_429_is_a_transient_failure(
 
 def test_a_retry_after_beyond_the_longest_wait_is_not_sat_out(connected: Connected) -> None:
     """Asked to wait an hour: one request, no waiting (the run goes on with the other
-    platforms), and a transient failure that names the wait."""
+    platforms), and a rate limit carrying the wait, as every platform reports one; it
+    says Google's sign-in is busy and never asks to log in again."""
     youtube = connected.fake
     youtube.oauth_clock.advance(hours=2)
     youtube.fail(TOKEN, 429, json=LIMITED, headers={"Retry-After": "3600"})
     started = time.monotonic()
-    with stamina.set_testing(False), pytest.raises(TransientError) as caught:
+    with stamina.set_testing(False), pytest.raises(RateLimitedError) as caught:
         renew_only(connected)
     assert time.monotonic() - started < MAX_RATE_LIMIT_WAIT
     assert len(youtube.calls(TOKEN)) == 2  # login's exchange, the one 429
-    assert "asked to wait 60 min" in str(caught.value)
-    assert "auth login" not in str(caught.value)
+    error = caught.value
+    assert error.retryable and error.retry_after == 3600
+    assert "Google's sign-in service is busy (HTTP 429, asked to wait 60 min)" in str(error)
+    assert "auth login" not in str(error)
 
 
 def test_publish_waits_out_a_429_on_its_own_refresh_and_uploads(
