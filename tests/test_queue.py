@@ -510,3 +510,56 @@ def test_status_names_the_window_that_made_a_post_late(
         f"held back by blackout: masa tenang Pilkada (until {shown(end.astimezone(JAKARTA))})"
         in out
     )
+
+
+INBOX = "in the TikTok inbox: open TikTok to finish the post"
+
+
+def test_queue_shows_where_a_published_post_is_when_it_is_not_public(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A TikTok upload waiting in the inbox, stored with its visibility: queue says so in
+    text and JSON; a public post has no visibility key."""
+    write(posts, "a.toml", at(datetime.now(UTC) - timedelta(hours=2)))
+    put(posts, "a", "facebook", "published", url="https://www.facebook.com/9")
+    put(posts, "a", "twitter", "published", url="https://x.com/i/status/7")
+    put(
+        posts,
+        "a",
+        "tiktok",
+        "published",
+        remote_id="v_inbox_file~v2.7300000000000000001",
+        handles={"publish_id": "v_inbox_file~v2.7300000000000000001", "visibility": INBOX},
+    )
+    (row,) = queue_json(capsys, posts)["announcements"]  # type: ignore[misc]
+    platforms = {p["platform"]: p for p in row["platforms"]}
+    assert platforms["tiktok"] == {
+        "platform": "tiktok",
+        "status": "published",
+        "url": "v_inbox_file~v2.7300000000000000001",
+        "visibility": INBOX,
+    }
+    assert "visibility" not in platforms["facebook"]
+    code, out, _ = run(capsys, "queue", str(posts))
+    assert code == 0
+    assert f"✓ TikTok: published: v_inbox_file~v2.7300000000000000001; {INBOX}" in out
+    assert "✓ Facebook: published: https://www.facebook.com/9\n" in out
+
+
+def test_status_shows_where_a_published_post_is_when_it_is_not_public(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """status names the stored visibility of a published post in text and JSON."""
+    path = write(posts, "a.toml", at(datetime.now(UTC) - timedelta(hours=2)))
+    put(posts, "a", "facebook", "published", url="https://www.facebook.com/9")
+    put(posts, "a", "twitter", "published", url="https://x.com/i/status/7")
+    inbox = {"visibility": INBOX}
+    put(posts, "a", "tiktok", "published", remote_id="v_inbox_file~1", handles=inbox)
+    code, out, err = run(capsys, "status", str(path))
+    assert code == 0, err
+    tiktok = next(line for line in out.splitlines() if "TikTok" in line)
+    assert tiktok.strip().startswith("✓ TikTok: published at ") and tiktok.endswith(f"; {INBOX}")
+    assert "inbox" not in next(line for line in out.splitlines() if "Facebook" in line)
+    code, out, _ = run(capsys, "status", "--json", str(path))
+    rows = {r["platform"]: r for r in json.loads(out)["platforms"]}
+    assert rows["tiktok"]["visibility"] == INBOX and "visibility" not in rows["facebook"]

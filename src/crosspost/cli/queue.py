@@ -251,12 +251,15 @@ class PlatformState:
     when), else the announcement's timing (``draft``, ``unscheduled``,
     ``scheduled``, ``due``, ``late``, ``late_skipped``). ``next_try`` (ISO-8601 UTC) is when
     ``run`` tries a failed platform again; ``gave_up`` the number of attempts
-    after which it stopped trying; ``command`` resolves an unknown outcome.
+    after which it stopped trying; ``command`` resolves an unknown outcome;
+    ``visibility`` says where a published post is when it is not public ("in the
+    TikTok inbox: open TikTok to finish the post"), as the run stored it.
     """
 
     platform: str
     status: str
     url: str | None = None
+    visibility: str | None = None
     message: str | None = None
     next_try: datetime | None = None
     gave_up: int | None = None
@@ -267,6 +270,8 @@ class PlatformState:
         data: dict[str, Any] = {"platform": self.platform, "status": self.status}
         if self.url:
             data["url"] = self.url
+        if self.visibility:
+            data["visibility"] = self.visibility
         if self.message:
             data["message"] = self.message
         if self.next_try:
@@ -301,7 +306,9 @@ def platform_state(
     if entry is None or status == "not_published":
         return PlatformState(name, _timing_state(when, late_skipped))
     if status == "published":
-        return PlatformState(name, status, url=entry.url or entry.remote_id)
+        return PlatformState(
+            name, status, url=entry.url or entry.remote_id, visibility=stored_visibility(entry)
+        )
     if status in ("unknown", "sending"):
         return PlatformState(
             name, "unknown", message=entry.message, command=resolve_command(path, name)
@@ -311,6 +318,13 @@ def platform_state(
         return PlatformState(name, status, message=entry.message, gave_up=attempts)
     retry = datetime.fromisoformat(entry.next_try) if entry.next_try else None
     return PlatformState(name, status, message=entry.message, next_try=retry)
+
+
+def stored_visibility(entry: Entry) -> str | None:
+    """Where a published post is when it is not public, as the run stored it with the
+    entry's handles (``handles["visibility"]``); None for a public post."""
+    where = entry.handles.get("visibility")
+    return where if isinstance(where, str) and where else None
 
 
 def resolve_command(path: Path, platform: str) -> str:
@@ -416,6 +430,9 @@ def _show(
             detail = p.url if p.status == "published" else p.message
             detail = platform_message(p.platform, detail) if detail else None
             line += f": {detail}" if detail else ""
+            if p.visibility:
+                # A post that is not public must never read as a public one.
+                line += f"; {p.visibility}"
             if p.next_try:
                 line += f"; next try {local(p.next_try, row.config)}" if row.config else ""
             if p.gave_up:

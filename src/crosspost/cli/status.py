@@ -50,7 +50,14 @@ def status(
     from rich.text import Text
 
     from crosspost.cli.publish import recorded_blackouts
-    from crosspost.cli.queue import LATE_SKIPPED, Sources, held_note, resolve_advice, when_detail
+    from crosspost.cli.queue import (
+        LATE_SKIPPED,
+        Sources,
+        held_note,
+        resolve_advice,
+        stored_visibility,
+        when_detail,
+    )
     from crosspost.loader import load_announcement
     from crosspost.planning import platforms_for
     from crosspost.schedule import held_back, held_while_due, timing, windows
@@ -89,6 +96,9 @@ def status(
                     row["at"] = entry.at
                     if entry.url:
                         row["url"] = entry.url
+                    where = stored_visibility(entry) if state == "published" else None
+                    if where:
+                        row["visibility"] = where
                     if entry.message and state != "published":
                         row["message"] = entry.message
                 if state == "blackout":
@@ -153,7 +163,9 @@ def _line(row: dict[str, str], config: Configuration, publish_at: datetime | Non
         line += f" at {_local_iso(row['at'], config)}"
     message = row.get("message")
     detail = row.get("url") or (platform_message(row["platform"], message) if message else None)
-    return line + (f": {detail}" if detail else "")
+    line += f": {detail}" if detail else ""
+    # Where a published post is when it is not public (in the TikTok inbox, private).
+    return line + (f"; {row['visibility']}" if row.get("visibility") else "")
 
 
 def _late(
