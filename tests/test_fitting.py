@@ -41,6 +41,25 @@ FIND_US = FindUs(
 )
 
 
+_EMOJI = r"[\p{Extended_Pictographic}\p{So}\p{Emoji_Modifier}\u200d\ufe0f\u20e3]"
+_DANGLING_END = regex.compile(r"[\s,;:\-–—(\[{“‘«\"]" + "|" + _EMOJI)
+
+
+def assert_clean_ending(text: str) -> None:
+    """A trimmed text never ends in ",…", "(…", an opening quote, a lone emoji, or "…"
+    after a sentence that was already finished."""
+    core = text.rstrip("”)]}»\"")
+    if core.endswith(ELLIPSIS):
+        before = core[: -len(ELLIPSIS)]
+        assert before, text
+        assert not _DANGLING_END.fullmatch(before[-1]), f"ends in {before[-2:]!r}…: {text!r}"
+        assert not regex.search(r"[.!?]$", before), f"'…' after a finished sentence: {text!r}"
+    elif regex.search(_EMOJI + "$", text):
+        # Emoji may close a finished sentence's line, never stand alone.
+        line = text.rsplit("\n", 1)[-1]
+        assert regex.search(r"[.!?…][\"'”’)\]»]*[^\p{L}\p{N}]*$", line), f"lone emoji: {text!r}"
+
+
 def graphemes(text: str) -> list[str]:
     """The extended grapheme clusters of ``text``."""
     return GRAPHEME.findall(text)
@@ -50,17 +69,18 @@ def graphemes(text: str) -> list[str]:
 
 
 def test_paragraph_cut_preferred_when_it_keeps_enough() -> None:
-    """A paragraph boundary wins when it keeps most of what a word cut would keep."""
+    """A paragraph boundary wins when it keeps most of what a word cut would keep; a
+    finished sentence gets no "…"."""
     body = "Satu dua tiga empat lima enam.\nTujuh delapan sembilan sepuluh sebelas."
     result = fit(Draft(body=body), Layout(), 40, len)
     assert result.fits and result.trimmed
-    assert result.text == "Satu dua tiga empat lima enam…"
+    assert result.text == "Satu dua tiga empat lima enam."
 
 
 def test_sentence_then_word_cut() -> None:
     """Without a fitting paragraph end, a sentence end is used; without one, a word end."""
     body = "Kalimat pertama. Kalimat kedua yang panjang sekali."
-    assert fit(Draft(body=body), Layout(), 30, len).text == "Kalimat pertama…"
+    assert fit(Draft(body=body), Layout(), 30, len).text == "Kalimat pertama."
     assert fit(Draft(body="satu dua tiga empat lima"), Layout(), 15, len).text == "satu dua tiga…"
 
 
@@ -109,7 +129,8 @@ def test_link_already_in_body_is_not_repeated() -> None:
 
 
 def test_find_us_shrinks_in_order() -> None:
-    """The Find Us block loses its own line, then becomes one line, then goes."""
+    """The Find Us block loses its own line, becomes one line, keeps fewer links (the
+    website last), then goes."""
     draft = Draft(body="Pengumuman singkat.", find_us=FIND_US, platform="twitter")
     full = compose(draft, Layout())
     steps = []
@@ -117,7 +138,7 @@ def test_find_us_shrinks_in_order() -> None:
         result = fit(draft, Layout(), limit, len)
         if result.dropped and result.dropped not in steps:
             steps.append(result.dropped)
-    assert steps[:3] == [("find_us:own",), ("find_us:compact",), ("find_us",)]
+    assert steps[:4] == [("find_us:own",), ("find_us:compact",), ("find_us:lines",), ("find_us",)]
     from crosspost.fitting import FindUsForm
 
     compact = fit(draft, Layout(), len(compose(draft, Layout(), FindUsForm.COMPACT)), len).text
@@ -321,19 +342,23 @@ def test_fitted_post_properties(
 
 @settings(max_examples=200, deadline=None)
 @given(body=bodies(), limit=st.integers(5, 300))
-def test_trim_output_is_a_prefix_plus_ellipsis(body: str, limit: int) -> None:
-    """A trimmed body is a prefix of the original text (cut at a cluster boundary) plus '…'."""
+def test_trim_output_is_a_prefix_plus_a_clean_ending(body: str, limit: int) -> None:
+    """A trimmed body is a prefix of the original text (cut at a cluster boundary), ending in
+    a finished sentence or in "…" plus the quotes and brackets it closes."""
     result = fit(Draft(body=body), Layout(), limit, utf16_length)
     if not result.fits:
         return
     assert utf16_length(result.text) <= limit
-    if result.trimmed:
-        assert result.text.endswith(ELLIPSIS)
-        kept = result.text[: -len(ELLIPSIS)]
-        assert body.strip().startswith(kept)
-        assert graphemes(body.strip())[: len(graphemes(kept))] == graphemes(kept)
-    else:
+    if not result.trimmed:
         assert result.text == body.strip()
+        return
+    kept = result.text
+    if ELLIPSIS in kept:
+        kept = kept[: kept.rindex(ELLIPSIS)]
+        assert set(result.text[len(kept) + 1 :]) <= set("”)]}»\"")
+    assert body.strip().startswith(kept)
+    assert graphemes(body.strip())[: len(graphemes(kept))] == graphemes(kept)
+    assert_clean_ending(result.text)
 
 
 @pytest.mark.parametrize("platform", registry.builtin_names())

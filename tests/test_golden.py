@@ -39,15 +39,17 @@ def test_example_has_five_fitted_posts_without_problems() -> None:
             assert part.length <= part.limit
 
 
-def test_x_post_is_trimmed_keeps_hashtags_and_drops_find_us() -> None:
-    """X gets a fitted post: body trimmed at a word with '…', hashtags kept, Find Us left out."""
+def test_x_post_is_trimmed_with_a_way_to_read_more() -> None:
+    """X gets a post an officer would publish: the body trimmed at a word with '…', then the
+    website to read the rest, the office's listed tag within X's two hashtags (the inline
+    #TemanPemilih counts), and no Find Us block."""
     x = next(p for p in _plan().posts if p.platform == "twitter")
     assert x.unit is Unit.WEIGHTED
     assert x.trimmed
-    assert x.dropped == ("find_us",)
+    assert x.dropped == ("find_us", "hashtag:#PemiluSerentak2024")
     assert x.text.startswith("#TemanPemilih, KPU Kabupaten Musi Rawas")
-    assert x.text.endswith("…\n#KPUMelayani\n#PemiluSerentak2024")
-    assert 270 <= x.parts[0].length <= 280
+    assert x.text.endswith("…\nSelengkapnya: https://kab-musirawas.kpu.go.id\n#KPUMelayani")
+    assert 260 <= x.parts[0].length <= 280
 
 
 def test_youtube_has_title_tags_and_the_video() -> None:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from crosspost import fitting, hashtags
-from crosspost.config import Configuration, PlatformSettings
+from crosspost import fitting, hashtags, twittertext
+from crosspost.config import Configuration, FindUs, PlatformSettings
 from crosspost.fitting import Draft, Layout
 from crosspost.media import MediaFile
 from crosspost.models import Loaded, Overrides
@@ -87,6 +87,12 @@ class Post:
     #: ("only the account (TikTok SELF_ONLY)"). Preview and results show it: a
     #: post only the account can see must never look like a public one.
     visibility: str | None = None
+    #: The platform whose post of the same announcement is this post's read-more
+    #: link: the text holds ``readmore.placeholder(continue_on)`` until the runner
+    #: fills in that post's URL; ``fallback`` is the post to send instead when
+    #: that post did not go out.
+    continue_on: str | None = None
+    fallback: tuple[Part, ...] = ()
 
     @property
     def text(self) -> str:
@@ -107,6 +113,8 @@ class Post:
             "problems": list(self.problems),
             "visibility": self.visibility or "public",
         }
+        if self.continue_on:
+            data["continue_on"] = self.continue_on
         data.update(self.extra)
         return data
 
@@ -333,6 +341,9 @@ class Adapter(ABC):
         """
         return False
 
+    #: Whether a URL in a post's text is a link people can open (not on Instagram).
+    links_clickable: ClassVar[bool] = True
+
     @property
     def allows_links(self) -> bool:
         """Whether a URL may appear in this platform's posts (X's ``links = false``
@@ -359,8 +370,10 @@ class Adapter(ABC):
         """The fitted post for this platform: pure, deterministic, no I/O.
 
         ``config`` is the organisation's configuration (profile hashtags, the Find
-        Us block); this platform's own table is ``self.settings``.
+        Us block, read-more); this platform's own table is ``self.settings``.
         """
+        from crosspost import readmore
+
         fields = self.fields(loaded)
         warnings: list[str] = []
         problems: list[str] = []
@@ -372,32 +385,87 @@ class Adapter(ABC):
         limits = self.limits_for(choice.media)
 
         body = self.clean(fields.body.replace("\r\n", "\n").strip(), "text", warnings)
-        tags, _ = hashtags.merge([*fields.hashtags, *config.config.profile.hashtags], body)
-        if limits.hashtags is not None:
-            inline = len(hashtags.inline(body)) if limits.count_inline else 0
-            room = max(limits.hashtags - inline, 0)
+        # Priority: the profile's tags (the office's own), the announcement's, then inline.
+        listed = hashtags.prioritised(config.config.profile.hashtags, fields.hashtags)
+        if limits.hashtags is not None and limits.count_inline:
+            inline = len({tag.casefold() for tag in hashtags.inline(body)})
             if inline > limits.hashtags:
                 problems.append(
                     f"the text has {inline} hashtags; {self.display_name} allows {limits.hashtags}"
-                )
-            if len(tags) > room:
-                surplus = tags[room:]
-                tags = tags[:room]
-                dropped += [f"hashtag:#{t}" for t in surplus]
-                warnings.append(
-                    f"left out {len(surplus)} hashtag(s) beyond {self.display_name}'s cap of "
-                    f"{limits.hashtags}: {' '.join('#' + t for t in surplus)}"
                 )
 
         title = None
         if limits.title is not None:
             title = self._fit_title(fields, choice.media, limits.title, warnings, problems)
+        if self.title_required(choice.media) and (title is None or not title.text):
+            problems.append(
+                f'{self.display_name} needs a title: add title = "…" to the announcement '
+                f"(or to its [platforms.{self.name}] table)"
+            )
 
         find_us = config.config.find_us if self.settings.find_us else None
-        draft = Draft(
-            body=body, link=fields.link, hashtags=tuple(tags), find_us=find_us, platform=self.name
+        link = fields.link
+        if not self.allows_links:
+            link, find_us = self._without_links(body, link, find_us, warnings, problems)
+        read_more, instead = readmore.choose(
+            link=link,
+            body=body,
+            language=loaded.announcement.language,
+            config=config,
+            settings=self.settings,
+            find_us=find_us,
         )
-        parts, trimmed = self._fit_body(draft, fields, limits.body, dropped, warnings, problems)
+        if not self.allows_links:
+            read_more = instead = None
+        moves = self.first_comment_moves()
+        draft = Draft(
+            body=body,
+            link=None if "link" in moves else link,
+            hashtags=() if "hashtags" in moves else tuple(listed),
+            find_us=find_us,
+            platform=self.name,
+            read_more=None if "link" in moves else read_more,
+            max_hashtags=limits.hashtags,
+        )
+        # Only a read-more line that is the other post's placeholder waits for it.
+        waits_for = self.settings.continue_on
+        if waits_for is not None and draft.read_more != read_more_of(waits_for, read_more):
+            waits_for = None
+        measure = readmore.measuring(self.measure, waits_for)
+        parts, trimmed = self._fit_body(
+            draft, fields, limits.body, dropped, warnings, problems, measure
+        )
+        fallback: tuple[Part, ...] = ()
+        if waits_for is not None:
+            if not any(readmore.placeholder(waits_for) in part.text for part in parts):
+                waits_for = None  # untrimmed: nothing waits for the other post
+            else:
+                warnings.append(
+                    f"the read-more link is {waits_for}'s post of this announcement, "
+                    f'published first in the same run (continue_on = "{waits_for}")'
+                )
+                fallback, _ = self._fit_body(
+                    dataclasses.replace(draft, read_more=instead),
+                    fields,
+                    limits.body,
+                    [],
+                    [],
+                    [],
+                    self.measure,
+                )
+        extra: dict[str, Any] = {}
+        if moves:
+            comment = _first_comment(moves, draft, listed, link, read_more, parts, trimmed)
+            if comment:
+                extra["first_comment"] = comment
+        if not self.links_clickable and "link" not in moves:
+            shown = [u.text for p in parts for u in twittertext.extract_urls(p.text)]
+            if shown:
+                warnings.append(
+                    f"{self.display_name} does not make links in captions clickable "
+                    f'({shown[0]}); set first_comment = "link" in [platforms.{self.name}] of '
+                    "the config to post it as the first comment"
+                )
 
         post = Post(
             platform=self.name,
@@ -409,9 +477,44 @@ class Adapter(ABC):
             dropped=tuple(dropped),
             warnings=tuple(warnings),
             problems=tuple(problems),
+            extra=extra,
             options=fields.options.model_dump(exclude=set(Overrides.model_fields)),
+            continue_on=waits_for,
+            fallback=fallback,
         )
         return self.finish(post, fields)
+
+    def first_comment_moves(self) -> frozenset[str]:
+        """What goes into a first comment instead of the caption: "hashtags", "link" (Instagram)."""
+        return frozenset()
+
+    def _without_links(
+        self,
+        body: str,
+        link: str | None,
+        find_us: FindUs | None,
+        warnings: list[str],
+        problems: list[str],
+    ) -> tuple[str | None, FindUs | None]:
+        """``links = false``: no URL in the post; the body's own is a problem to fix."""
+        where = f"[platforms.{self.name}]"
+        if link:
+            warnings.append(f"left out the link: links = false in {where} of the config")
+        urls = twittertext.extract_urls(body)
+        if urls:
+            problems.append(
+                f"the text has a URL ({urls[0].text}) but links = false in {where} of the "
+                f"config: remove it, or give {self.display_name} its own body in {where} of "
+                "the announcement"
+            )
+        if find_us is not None:
+            kept = [
+                item
+                for item in find_us.links
+                if not twittertext.extract_urls(f"{item.text or ''} {item.url or ''}")
+            ]
+            find_us = find_us.model_copy(update={"links": kept})
+        return None, find_us
 
     def _fit_title(
         self,
@@ -422,7 +525,7 @@ class Adapter(ABC):
         problems: list[str],
     ) -> Part | None:
         source = self.title_for(fields, media)
-        if source is None:
+        if source is None or not source.strip():
             return None
         source = self.clean(source, "title", warnings)
         text, trimmed = fitting.fit_line(source, limit, self.measure_title)
@@ -440,11 +543,20 @@ class Adapter(ABC):
         dropped: list[str],
         warnings: list[str],
         problems: list[str],
+        measure: Callable[[str], int],
     ) -> tuple[tuple[Part, ...], bool]:
         if self.wants_thread(fields):
-            texts = fitting.split(draft, self.effective_layout, limit, self.measure)
+            most = self.settings.max_thread_parts
+            texts = fitting.split(draft, self.effective_layout, limit, measure, max_parts=most)
             if not texts:
                 problems.append(f"the text cannot be split into parts of {limit} {self.unit}")
+                return (), False
+            if len(texts) > most:
+                problems.append(
+                    f"the text needs a thread of more than {most} posts (max_thread_parts = "
+                    f"{most} in [platforms.{self.name}]): shorten it, or set thread = false to "
+                    "trim it with a link to the rest, or raise max_thread_parts"
+                )
                 return (), False
             if len(texts) > 1:
                 warnings.append(f"split into a thread of {len(texts)} posts")
@@ -453,16 +565,31 @@ class Adapter(ABC):
                 warnings.append(
                     f"left out the Find Us block: it fits no post of {limit} {self.unit}"
                 )
-            return tuple(Part(t, self.measure(t), limit) for t in texts), False
-        result = fitting.fit(draft, self.effective_layout, limit, self.measure, self.drop_order)
+            self._capped(draft, _left_out(draft.hashtags, "\n".join(texts)), dropped, warnings)
+            return tuple(Part(t, measure(t), limit) for t in texts), False
+        result = fitting.fit(draft, self.effective_layout, limit, measure, self.drop_order)
         dropped += result.dropped
         for note in result.notes:
             warnings.append(f"{note} to fit {limit} {self.unit}")
+        if "hashtags" not in result.dropped:
+            self._capped(draft, result.left_out, dropped, warnings)
         if not result.fits:
             problems.append(
                 f"the post is {result.length} {self.unit} and cannot be shortened to {limit}"
             )
         return (Part(result.text, result.length, limit),), result.trimmed
+
+    def _capped(
+        self, draft: Draft, left_out: Sequence[str], dropped: list[str], warnings: list[str]
+    ) -> None:
+        """Report the listed hashtags the cap left out (the highest-priority ones stay)."""
+        if not left_out or draft.max_hashtags is None:
+            return
+        dropped += [f"hashtag:#{tag}" for tag in left_out]
+        warnings.append(
+            f"left out {' '.join('#' + tag for tag in left_out)}: {self.display_name} takes "
+            f"{draft.max_hashtags} hashtags per post (kept the highest-priority ones)"
+        )
 
     def wants_thread(self, fields: Fields) -> bool:
         """Whether to split into a thread instead of trimming (X's ``thread = true``)."""
@@ -533,6 +660,45 @@ class Adapter(ABC):
             self.name,
             f"{self.display_name} offers no way to look for the post; check the account",
         )
+
+
+def read_more_of(platform: str, line: fitting.ReadMore | None) -> fitting.ReadMore | None:
+    """``line`` when it is the placeholder of ``platform``'s post, else None."""
+    from crosspost import readmore
+
+    return line if line is not None and line.url == readmore.placeholder(platform) else None
+
+
+def _left_out(listed: Sequence[str], text: str) -> tuple[str, ...]:
+    """The listed hashtags that ``text`` does not show."""
+    shown = {tag.casefold() for tag in hashtags.inline(text)}
+    return tuple(tag for tag in listed if tag.casefold() not in shown)
+
+
+def _first_comment(
+    moves: frozenset[str],
+    draft: Draft,
+    listed: Sequence[str],
+    link: str | None,
+    read_more: fitting.ReadMore | None,
+    parts: Sequence[Part],
+    trimmed: bool,
+) -> str:
+    """The first comment's text: the link (or read-more line), then the hashtags."""
+    lines = []
+    caption = parts[0].text if parts else ""
+    if "link" in moves:
+        if link and link not in caption:
+            lines.append(link)
+        elif trimmed and read_more is not None and read_more.url not in caption:
+            lines.append(read_more.line)
+    if "hashtags" in moves:
+        tags = fitting.appended_hashtags(
+            dataclasses.replace(draft, hashtags=tuple(listed)), caption
+        )
+        if tags:
+            lines.append(" ".join(f"#{tag}" for tag in tags))
+    return "\n".join(lines)
 
 
 def public_url(media: MediaFile, base_url: str | None) -> MediaFile | None:

@@ -36,6 +36,16 @@ class PlatformSettings(Model):
     max_hashtags: int | None = Field(default=None, ge=0)
     hashtag_style: HashtagStyle | None = None
     find_us: bool = True
+    #: Where a trimmed post sends its readers (overrides the config's
+    #: ``read_more``), and the words before the link ("Selengkapnya:").
+    read_more: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    read_more_text: str | None = None
+    #: A platform whose post of the same announcement, published first in the
+    #: same run, is this platform's read-more link ("facebook": X links to the
+    #: full text on Facebook). docs/fitting.md, "Read more".
+    continue_on: str | None = None
+    #: A thread longer than this is a problem to fix, not a silent 14-post thread.
+    max_thread_parts: int = Field(default=6, ge=1)
 
 
 class Profile(Model):
@@ -63,7 +73,8 @@ class FindUsLink(Model):
 
     ``platform`` ties the line to a platform, so a post to that platform can
     leave it out when space is short (the reader is already there). ``handle``
-    is the account name there, used in the compact form as ``@handle``.
+    is the account name there: written as ``@handle`` only in posts on that
+    platform (elsewhere the same name may be someone else's account).
     """
 
     label: str
@@ -71,6 +82,10 @@ class FindUsLink(Model):
     url: str | None = None
     handle: str | None = None
     platform: str | None = None
+    #: The organisation's website: a trimmed post's default read-more link, and
+    #: the last line the block gives up. Without a mark, the first link with a
+    #: ``url`` and no ``platform`` is the website.
+    website: bool = False
 
     @property
     def shown(self) -> str:
@@ -157,6 +172,12 @@ class Config(Model):
     #: Where publish state lives; relative to the config file. Default: the
     #: user state directory.
     state_dir: str | None = None
+    #: Where a trimmed post sends its readers for the full text (default: the
+    #: Find Us block's website), and the words before that link (default: by
+    #: the announcement's language, "Selengkapnya:" for "id", "Read more:" for
+    #: "en", else none). docs/fitting.md, "Read more".
+    read_more: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    read_more_text: str | None = None
     profile: Profile = Profile()
     schedule: Schedule = Schedule()
     find_us: FindUs | None = None
@@ -254,6 +275,28 @@ def parse_config(data: dict[str, Any], source: Path | None) -> Configuration:
             platforms[name] = model.model_validate(table)
         except ValidationError as exc:
             problems += validation_problems(exc, model, where, f"platforms.{key}")
+    for name, settings in platforms.items():
+        if settings.continue_on is None:
+            continue
+        where_key = f"{where}: platforms.{name}.continue_on"
+        try:
+            other = registry.canonical(settings.continue_on)
+        except ConfigError as exc:
+            problems.append(Problem(where_key, str(exc)))
+            continue
+        if other == name:
+            problems.append(Problem(where_key, "names this platform itself; name another one"))
+        elif (target := platforms.get(other)) is not None and target.continue_on is not None:
+            # One level only: a platform that waits for another must not be waited for.
+            problems.append(
+                Problem(
+                    where_key,
+                    f"{other} itself waits for {target.continue_on} (continue_on); "
+                    "link to a platform that publishes on its own",
+                )
+            )
+        else:
+            platforms[name] = settings.model_copy(update={"continue_on": other})
     for i, link in enumerate(config.find_us.links if config.find_us else []):
         if link.platform is not None:
             try:

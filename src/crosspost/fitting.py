@@ -1,20 +1,35 @@
 """The one fitting implementation: compose a post, measure it, give things up in order.
 
-Every adapter fits its text through this module, so the rules hold everywhere:
+Every adapter fits its text through this module, so the rules hold everywhere
+(docs/fitting.md says them in full):
 
-* Things are given up in the adapter's declared drop order, each step reported
-  (the "Find Us On" block loses the platform's own line, then becomes one
-  line, then goes; the body is trimmed; hashtags go last).
-* The body is cut at a paragraph, else a sentence, else a word boundary, and
-  ends with "…". A coarser boundary is taken only when it keeps a fair share
-  (``MIN_SHARE``) of what the finest cut would keep, so a 280-character post is
-  not reduced to a 40-character first paragraph.
+* Things are given up in the adapter's declared drop order, each step reported:
+  the "Find Us On" block loses the platform's own line, becomes one line, keeps
+  fewer of its links (the website last), then goes; the body is trimmed;
+  hashtags go last.
+* A trimmed body keeps a way to the full text: the draft's ``read_more`` line
+  ("Selengkapnya: https://…") takes the link's place.
+* The body is cut at a paragraph, else a sentence, else a word boundary. A
+  coarser boundary is taken only when it keeps a fair share (``MIN_SHARE``) of
+  what the finest cut would keep, so a 280-character post is not reduced to a
+  40-character first paragraph.
+* A cut reads as a person would cut: a finished sentence gets no "…"; a word
+  cut never ends in ",…", "(…" or a lone emoji, a quotation cut short is closed
+  ("…”"), and a closing quote keeps its attribution clause ("”, ujar Ketua.")
+  or is cut before it.
 * No cut ever falls inside a grapheme cluster (a flag, a ZWJ family emoji, a
   letter with combining marks), a URL, an @mention or a #hashtag.
-* The link is a section of its own: trimming the body never removes it.
-* X threads split instead of trimming: each part within the limit, numbered.
+* Hashtags are listed by priority; a cap counts what is actually in the post
+  (inline tags of the kept body included) and keeps the highest-priority ones.
+  A listed tag whose inline copy was trimmed away comes back at the end.
+* X threads split instead of trimming: each part within the limit, numbered,
+  never beginning with what closed the previous paragraph.
 * The result fits, or ``Fit.fits`` is False and the caller reports a problem.
   There is no silent hard cut.
+
+Cost is linear in the text: a cut is searched for only in a window that grows
+by doubling until the prefix no longer fits, so a 1 MB body costs about what
+the part of it that fits costs.
 """
 
 from __future__ import annotations
@@ -26,7 +41,7 @@ from enum import IntEnum
 import regex
 
 from crosspost import twittertext
-from crosspost.config import FindUs, HashtagStyle
+from crosspost.config import FindUs, FindUsLink, HashtagStyle
 
 Measure = Callable[[str], int]
 
@@ -42,13 +57,40 @@ MIN_SHARE = 0.6
 SPLIT_SHARE = 0.35
 
 #: The steps an adapter may list in its drop order, in the default order.
-DROP_STEPS = ("find_us:own", "find_us:compact", "find_us", "body", "hashtags")
+DROP_STEPS = (
+    "find_us:own",
+    "find_us:compact",
+    "find_us:lines",
+    "find_us",
+    "body",
+    "hashtags",
+)
+
+#: The first prefix (in code points) tried when looking for where a cut can
+#: fall; it doubles until the prefix no longer fits.
+FIRST_PROBE = 512
+#: How far past the probe entities are looked for, so that a URL or hashtag
+#: crossing the probe is seen whole (a URL longer than this is cut as words).
+WINDOW_MARGIN = 4096
+#: An attribution clause after a closing quote ("”, ujar Ketua KPU.") is kept
+#: with its quote when it ends a sentence within this many code points.
+ATTRIBUTION_REACH = 120
 
 _GRAPHEME = regex.compile(r"\X")
 # A sentence ends at . ! ? … (possibly repeated), optionally followed by closing
 # quotes or brackets, and then white space.
-_SENTENCE_END = regex.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_TRAILING = regex.compile(r"[\s.,;:]+$")
+_SENTENCE_END = regex.compile(r"[.!?…]+[\"'”’)\]»]*(?=\s)")
+_TERMINATOR = regex.compile(r"[.!?…]+[\"'”’)\]»]*")
+_LINE = regex.compile(r"[^\n]+")
+# What a cut text may not end with before its "…": separators, opening
+# brackets and quotes, a closing quote after a comma, emoji and other symbols.
+_DANGLING = regex.compile(
+    r"[\s,;:\-–—/&·|(\[{<“‘«„‚\"'”’»\p{So}\p{Sk}\p{Extended_Pictographic}"
+    r"\p{Emoji_Modifier}\u200d\ufe0f\u20e3]+$"
+)
+_ATTRIBUTED_QUOTE = regex.compile(r"(?<![.!?…])[”»]|(?<=[,;:])\"")
+_OPENERS = {"“": "”", "«": "»", "(": ")", "[": "]", "{": "}"}
+_CLOSERS = set(_OPENERS.values())
 
 
 class Boundary(IntEnum):
@@ -79,19 +121,48 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadMore:
+    """The way to the full text that a trimmed body keeps: words, then a URL.
+
+    ``url`` may be a placeholder for a URL only known at publish time (the same
+    announcement's post on another platform; ``continuation``).
+    """
+
+    url: str
+    text: str = ""
+
+    @property
+    def line(self) -> str:
+        """The line as posted: "Selengkapnya: https://…"."""
+        return f"{self.text} {self.url}".strip()
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
-    """The pieces of one platform's post before fitting; hashtags are without '#'."""
+    """The pieces of one platform's post before fitting.
+
+    ``hashtags`` are the listed tags (without '#'), highest priority first,
+    including those also written inline; ``max_hashtags`` caps the hashtags
+    actually in the post, the body's inline ones counted. ``read_more`` replaces
+    the link section when the body is trimmed.
+    """
 
     body: str
     link: str | None = None
     hashtags: tuple[str, ...] = ()
     find_us: FindUs | None = None
     platform: str = ""
+    read_more: ReadMore | None = None
+    max_hashtags: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Fit:
-    """The fitted text, its length, and what was given up to get there."""
+    """The fitted text, its length, and what was given up to get there.
+
+    ``left_out`` are the listed hashtags that are not in the post (the cap, or
+    all hashtags dropped), highest priority first.
+    """
 
     text: str
     length: int
@@ -99,45 +170,114 @@ class Fit:
     trimmed: bool = False
     dropped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
 
-def find_us_block(find_us: FindUs, platform: str, form: FindUsForm) -> str:
-    """The "Find Us On" block in ``form``, for a post on ``platform``."""
+# -- the "Find Us On" block ------------------------------------------------------
+
+
+def find_us_block(find_us: FindUs, platform: str, form: FindUsForm, keep: int | None = None) -> str:
+    """The "Find Us On" block in ``form``, for a post on ``platform``.
+
+    ``keep`` (compact form only) keeps that many links, the website first. An
+    ``@handle`` is written only on the platform it belongs to: elsewhere the
+    same name may be someone else's account.
+    """
     if form is FindUsForm.NONE:
         return ""
     links = find_us.links
     if form >= FindUsForm.WITHOUT_OWN:
         links = [link for link in links if link.platform != platform]
     if form is FindUsForm.COMPACT:
-        items = [
-            f"{link.label} @{link.handle}"
-            if link.handle
-            else link.label + " " + (link.url or link.shown)
-            for link in links
-        ]
+        if keep is not None:
+            links = _website_first(links)[:keep]
+        items = [f"{link.label} {_shown(link, platform, compact=True)}" for link in links]
         return f"{find_us.heading} " + " · ".join(items) if items else ""
     lines = [find_us.rule] if find_us.rule else []
     lines.append(find_us.heading)
-    lines += [f"{link.label}: {link.shown}" for link in links]
+    lines += [f"{link.label}: {_shown(link, platform)}" for link in links]
     if find_us.closing:
         lines.append(find_us.closing)
     return "\n".join(lines)
 
 
+def _shown(link: FindUsLink, platform: str, *, compact: bool = False) -> str:
+    if compact and link.url and not link.text:
+        return link.url
+    if link.text:
+        return link.text
+    if link.url:
+        return link.url
+    if link.handle:
+        return f"@{link.handle}" if link.platform == platform else link.handle
+    return ""
+
+
+def website(find_us: FindUs | None) -> FindUsLink | None:
+    """The link marked ``website = true``, else the first link with a URL and no platform."""
+    if find_us is None:
+        return None
+    marked = [link for link in find_us.links if link.website]
+    if marked:
+        return marked[0]
+    return next((link for link in find_us.links if link.url and not link.platform), None)
+
+
+def _website_first(links: Sequence[FindUsLink]) -> list[FindUsLink]:
+    site = [link for link in links if link.website or (link.url and not link.platform)][:1]
+    return site + [link for link in links if link not in site]
+
+
+def _find_us_steps(draft: Draft) -> list[tuple[str, FindUsForm, int | None]]:
+    """Every form the block can take, richest first, with the drop step that reaches it."""
+    steps: list[tuple[str, FindUsForm, int | None]] = [("", FindUsForm.FULL, None)]
+    if draft.find_us is None:
+        return steps
+    links = draft.find_us.links
+    others = [link for link in links if link.platform != draft.platform]
+    if len(others) < len(links):
+        steps.append(("find_us:own", FindUsForm.WITHOUT_OWN, None))
+    if others:
+        steps.append(("find_us:compact", FindUsForm.COMPACT, None))
+        steps += [("find_us:lines", FindUsForm.COMPACT, k) for k in range(len(others) - 1, 0, -1)]
+    steps.append(("find_us", FindUsForm.NONE, None))
+    return steps
+
+
+# -- composing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What is left of the optional sections: the Find Us form, and whether tags stay."""
+
+    form: FindUsForm = FindUsForm.FULL
+    keep: int | None = None
+    hashtags: bool = True
+
+
 def compose(draft: Draft, layout: Layout, form: FindUsForm = FindUsForm.FULL) -> str:
     """Join the draft's sections in the layout's order, leaving out empty ones."""
+    return _compose(draft, layout, _Shape(form), draft.body.strip(), trimmed=False)
+
+
+def _compose(draft: Draft, layout: Layout, shape: _Shape, body: str, *, trimmed: bool) -> str:
     pieces = []
     for section in layout.sections:
         if section == "body":
-            piece = draft.body.strip()
+            piece = body
         elif section == "link":
-            # A link the body already shows is not repeated.
-            piece = draft.link if draft.link and draft.link not in draft.body else ""
+            piece = _link_line(draft, body, trimmed)
         elif section == "hashtags":
             joiner = "\n" if layout.hashtag_style == "lines" else " "
-            piece = joiner.join(f"#{tag}" for tag in draft.hashtags)
+            tags = appended_hashtags(draft, body) if shape.hashtags else []
+            piece = joiner.join(f"#{tag}" for tag in tags)
         elif section == "find_us":
-            piece = find_us_block(draft.find_us, draft.platform, form) if draft.find_us else ""
+            piece = (
+                find_us_block(draft.find_us, draft.platform, shape.form, shape.keep)
+                if draft.find_us
+                else ""
+            )
         else:
             raise ValueError(f"unknown layout section {section!r}")
         if piece:
@@ -145,30 +285,159 @@ def compose(draft: Draft, layout: Layout, form: FindUsForm = FindUsForm.FULL) ->
     return layout.separator.join(pieces)
 
 
+def _link_line(draft: Draft, body: str, trimmed: bool) -> str:
+    """The link section: the read-more line under a trimmed body, else the link."""
+    if trimmed and draft.read_more is not None and draft.read_more.url not in body:
+        return draft.read_more.line
+    # A link the body already shows is not repeated.
+    return draft.link if draft.link and draft.link not in body else ""
+
+
+def appended_hashtags(draft: Draft, body: str) -> list[str]:
+    """The listed hashtags added after ``body``: those it does not show, within the cap.
+
+    The cap counts the hashtags actually in the post: the body's inline ones
+    (which stay, they are the author's words) and the added ones, highest
+    priority first.
+    """
+    inline = {tag.casefold() for tag in _inline(body)}
+    tags = [tag for tag in draft.hashtags if tag.casefold() not in inline]
+    if draft.max_hashtags is not None:
+        tags = tags[: max(draft.max_hashtags - len(inline), 0)]
+    return tags
+
+
+def _inline(text: str) -> list[str]:
+    if "#" not in text and "＃" not in text:  # most texts: skip the extraction
+        return []
+    return [entity.text for entity in twittertext.extract_hashtags(text)]
+
+
+# -- how a cut text ends -------------------------------------------------------------
+
+
+def ending(prefix: str, *, line_end: bool = False) -> str:
+    """``prefix`` as the end of a trimmed text: "" when nothing worth keeping is left.
+
+    A finished sentence is kept as it is (no "…"); its closing emoji only when
+    the cut falls at the end of its line (else they open what follows). A cut
+    after a word drops what may not end a text (",", "(", an opening quote, a
+    lone emoji), adds "…", then closes the quotes and brackets left open.
+    """
+    core = prefix.rstrip()
+    if not core:
+        return ""
+    tail = _tail_start(core)
+    finished = _TERMINATOR.search(core, tail)
+    if finished is not None:
+        return core if line_end else core[: finished.end()]
+    core = _DANGLING.sub("", core)
+    if not core:
+        return ""
+    finished = _TERMINATOR.search(core, _tail_start(core))
+    if finished is not None:
+        return core[: finished.end()]
+    return core + ELLIPSIS + _closers(core)
+
+
+def _tail_start(text: str) -> int:
+    """Where the run of non-letters, non-digits at the end of ``text`` begins."""
+    i = len(text)
+    while i > 0 and not text[i - 1].isalnum():
+        i -= 1
+    return i
+
+
+def _closers(text: str) -> str:
+    """The closing quotes and brackets for those ``text`` leaves open, innermost first."""
+    stack: list[str] = []
+    for ch in text:
+        if ch in _OPENERS:
+            stack.append(_OPENERS[ch])
+        elif ch in _CLOSERS:
+            if ch in stack:
+                while stack and stack.pop() != ch:
+                    pass
+        elif ch == '"':
+            if stack and stack[-1] == '"':
+                stack.pop()
+            else:
+                stack.append('"')
+    return "".join(reversed(stack))
+
+
 def with_ellipsis(prefix: str) -> str:
-    """A cut-off text ending in "…" (trailing spaces and , . ; : removed first)."""
-    core = _TRAILING.sub("", prefix)
-    return core + ELLIPSIS if core else ""
+    """A cut-off text as it is posted (``ending`` of a cut that is not at a line's end)."""
+    return ending(prefix)
 
 
-def cut_points(text: str) -> dict[Boundary, list[int]]:
-    """Every position where ``text`` may be cut, by kind, ascending; never inside an entity."""
-    entities = twittertext.extract_entities(text)
-    inside: set[int] = set()
-    for entity in entities:
-        inside.update(range(entity.start + 1, entity.end))
-    graphemes = [m.end() for m in _GRAPHEME.finditer(text)]
-    allowed = [p for p in graphemes if p not in inside and p < len(text)]
+# -- where a text may be cut ---------------------------------------------------------
+
+
+def cut_points(text: str, end: int | None = None) -> dict[Boundary, list[int]]:
+    """Every position up to ``end`` where ``text`` may be cut, by kind, ascending.
+
+    Never inside an entity or a grapheme cluster. A word cut never leaves a
+    line's closing emoji to open the next piece, nor splits a quote from its
+    attribution; a sentence that a line's emoji close ends after them.
+    """
+    stop = len(text) if end is None else min(len(text), end)
+    window = text[: min(len(text), stop + WINDOW_MARGIN)]
+    blocked = bytearray(len(window) + 1)  # no cut of any kind here
+    for entity in twittertext.extract_entities(window):
+        blocked[entity.start + 1 : entity.end] = b"\x01" * (entity.end - entity.start - 1)
+    closing = bytearray(len(window) + 1)  # no word cut here
+    for start, stop_at in _attributions(window):
+        closing[start:stop_at] = b"\x01" * (stop_at - start)
+    for line in _LINE.finditer(window):  # a line's closing run of emoji and punctuation
+        tail = _tail_start(line[0]) + line.start()
+        closing[tail : line.end()] = b"\x01" * (line.end() - tail)
+    allowed = [
+        p
+        for p in (m.end() for m in _GRAPHEME.finditer(window))
+        if p <= stop and p < len(text) and not blocked[p]
+    ]
+    words = [
+        p
+        for p in allowed
+        if text[p].isspace() and not text[p - 1].isspace() and (text[p] == "\n" or not closing[p])
+    ]
     allowed_set = set(allowed)
-    words = [p for p in allowed if text[p].isspace() and not text[p - 1].isspace()]
-    sentences = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() in allowed_set]
+    sentences: set[int] = set()
+    for m in _SENTENCE_END.finditer(window, 0, stop):
+        p = m.end()
+        if closing[p] and text[p] != "\n":
+            # The emoji that close the sentence's line stay with it.
+            newline = window.find("\n", p)
+            p = len(window) if newline < 0 else newline
+        if p in allowed_set:
+            sentences.add(p)
     paragraphs = [p for p in words if text[p] == "\n"]
     return {
         Boundary.PARAGRAPH: paragraphs,
-        Boundary.SENTENCE: sorted(set(sentences) | set(paragraphs)),
+        Boundary.SENTENCE: sorted(sentences | set(paragraphs)),
         Boundary.WORD: words,
         Boundary.GRAPHEME: allowed,
     }
+
+
+def _attributions(text: str) -> list[tuple[int, int]]:
+    """Spans a word cut may not fall in: from a closing quote to its attribution's end.
+
+    ``“…,” ujar Ketua KPU.``: cutting after the quote or inside "ujar Ketua KPU"
+    loses who spoke; the cut goes inside the quotation or after the sentence.
+    A quotation that ended its own sentence (``….” Ucap …``) has none.
+    """
+    spans = []
+    for m in _ATTRIBUTED_QUOTE.finditer(text):
+        after = m.end()
+        if after >= len(text) or text[after] not in " \t":
+            continue
+        finished = _SENTENCE_END.search(text, after, min(len(text), after + ATTRIBUTION_REACH))
+        if finished is None or "\n" in text[after : finished.start()]:
+            continue
+        spans.append((after, finished.end()))
+    return spans
 
 
 def _last_fitting(points: Sequence[int], ok: Callable[[int], bool]) -> int | None:
@@ -183,6 +452,16 @@ def _last_fitting(points: Sequence[int], ok: Callable[[int], bool]) -> int | Non
     return points[lo - 1] if lo else None
 
 
+def _reach(text: str, ok: Callable[[int], bool]) -> int:
+    """A position past every cut that can fit: where a doubling probe first fails."""
+    probe = FIRST_PROBE
+    while probe < len(text):
+        if not ok(probe):
+            return probe
+        probe *= 2
+    return len(text)
+
+
 def best_cut(
     text: str,
     ok: Callable[[str], bool],
@@ -193,7 +472,6 @@ def best_cut(
 
     Returns (position, boundary kind), or None when not even the shortest cut is ok.
     """
-    points = cut_points(text)
     cache: dict[int, bool] = {}
 
     def ok_at(pos: int) -> bool:
@@ -201,6 +479,11 @@ def best_cut(
             cache[pos] = ok(text[:pos])
         return cache[pos]
 
+    def probe_ok(pos: int) -> bool:
+        # A probe that lands where nothing is worth keeping yet says nothing.
+        return ok_at(pos) or not ending(text[:pos])
+
+    points = cut_points(text, _reach(text, probe_ok))
     best = _last_fitting(points[finest], ok_at)
     if best is None:
         return None
@@ -226,18 +509,30 @@ def best_cut(
     return best, finest
 
 
+def _at_line_end(text: str, pos: int) -> bool:
+    return pos >= len(text) or text[pos] == "\n"
+
+
 def fit_line(text: str, limit: int, measure: Measure) -> tuple[str, bool]:
     """Fit a one-line field (a title) to ``limit``: (text, trimmed); "" if nothing fits."""
     text = " ".join(text.split())
     if measure(text) <= limit:
         return text, False
-    cut = best_cut(text, lambda p: bool(with_ellipsis(p)) and measure(with_ellipsis(p)) <= limit)
-    return (with_ellipsis(text[: cut[0]]) if cut else ""), True
 
+    def ok(prefix: str) -> bool:
+        cut = ending(prefix)
+        return bool(cut) and measure(cut) <= limit
+
+    cut = best_cut(text, ok)
+    return (ending(text[: cut[0]]) if cut else ""), True
+
+
+# -- fitting -------------------------------------------------------------------------
 
 _NOTES = {
     "find_us:own": "left out this platform's own line of the Find Us block",
     "find_us:compact": "shortened the Find Us block to one line",
+    "find_us:lines": "kept only the Find Us links that fit",
     "find_us": "left out the Find Us block",
     "hashtags": "left out the hashtags",
 }
@@ -251,8 +546,12 @@ def fit(
     drop_order: Sequence[str] = DROP_STEPS,
 ) -> Fit:
     """Fit ``draft`` within ``limit`` (in ``measure``'s unit), giving things up in order."""
-    form = FindUsForm.FULL
-    current = draft
+    for step in drop_order:
+        if step not in DROP_STEPS:
+            raise ValueError(f"unknown drop step {step!r}; known: {', '.join(DROP_STEPS)}")
+    body = draft.body.strip()
+    forms = _find_us_steps(draft)
+    shape = _Shape()
     dropped: list[str] = []
     body_allowed = False
 
@@ -265,75 +564,84 @@ def fit(
         notes = [_NOTES[d] for d in final]
         if trimmed:
             notes.append("trimmed the body")
-        return Fit(text, measure(text), fits, trimmed, tuple(final), tuple(notes))
+        shown = {tag.casefold() for tag in _inline(text)}
+        left = tuple(tag for tag in draft.hashtags if tag.casefold() not in shown)
+        return Fit(text, measure(text), fits, trimmed, tuple(final), tuple(notes), left)
 
-    text = compose(current, layout, form)
-    if measure(text) <= limit:
-        return result(text, False)
-    for step in drop_order:
-        if step == "body":
-            body_allowed = True
-        elif not _apply(step, current, form):
-            continue
-        else:
-            dropped.append(step)
-            if step == "hashtags":
-                current = replace(current, hashtags=())
-            else:
-                form = _FORMS[step]
-        text = compose(current, layout, form)
+    def attempt() -> Fit | None:
+        text = _compose(draft, layout, shape, body, trimmed=False)
         if measure(text) <= limit:
             return result(text, False)
         if body_allowed:
-            trimmed = _trim_body(current, layout, form, limit, measure)
+            trimmed = _trim_body(draft, layout, shape, body, limit, measure)
             if trimmed is not None:
                 return result(trimmed, True)
-    return result(text, False, fits=False)
+        return None
 
-
-_FORMS = {
-    "find_us:own": FindUsForm.WITHOUT_OWN,
-    "find_us:compact": FindUsForm.COMPACT,
-    "find_us": FindUsForm.NONE,
-}
-
-
-def _apply(step: str, draft: Draft, form: FindUsForm) -> bool:
-    """Whether ``step`` changes anything for this draft in this form."""
-    if step == "hashtags":
-        return bool(draft.hashtags)
-    if step not in _FORMS:
-        raise ValueError(f"unknown drop step {step!r}; known: {', '.join(DROP_STEPS)}")
-    if draft.find_us is None or _FORMS[step] <= form:
-        return False
-    if step == "find_us:own":
-        return any(link.platform == draft.platform for link in draft.find_us.links)
-    return True
+    done = attempt()
+    if done is not None:
+        return done
+    for step in drop_order:
+        if step == "body":
+            body_allowed = True
+            done = attempt()
+        elif step == "hashtags":
+            if not shape.hashtags or not appended_hashtags(draft, body):
+                continue
+            dropped.append(step)
+            shape = replace(shape, hashtags=False)
+            done = attempt()
+        else:
+            current = next(
+                i for i, f in enumerate(forms) if (f[1], f[2]) == (shape.form, shape.keep)
+            )
+            for name, form, keep in forms[current + 1 :]:
+                if name != step:
+                    continue
+                dropped.append(step)
+                shape = replace(shape, form=form, keep=keep)
+                done = attempt()
+                if done is not None:
+                    break
+        if done is not None:
+            return done
+    return result(_compose(draft, layout, shape, body, trimmed=False), False, fits=False)
 
 
 def _trim_body(
-    draft: Draft, layout: Layout, form: FindUsForm, limit: int, measure: Measure
+    draft: Draft, layout: Layout, shape: _Shape, body: str, limit: int, measure: Measure
 ) -> str | None:
-    body = draft.body.strip()
+    def compose_cut(prefix: str) -> str | None:
+        cut = ending(prefix, line_end=_at_line_end(body, len(prefix)))
+        return _compose(draft, layout, shape, cut, trimmed=True) if cut else None
 
     def ok(prefix: str) -> bool:
-        cut = with_ellipsis(prefix)
-        return bool(cut) and measure(compose(replace(draft, body=cut), layout, form)) <= limit
+        text = compose_cut(prefix)
+        return text is not None and measure(text) <= limit
 
     found = best_cut(body, ok)
-    if found is None:
-        return None
-    return compose(replace(draft, body=with_ellipsis(body[: found[0]])), layout, form)
+    if found is None and draft.read_more is not None:
+        # Not even a word and the read-more line fit: trim without the line
+        # rather than give up the post (the caller's limit is that small).
+        return _trim_body(replace(draft, read_more=None), layout, shape, body, limit, measure)
+    return compose_cut(body[: found[0]]) if found is not None else None
 
 
-def split(draft: Draft, layout: Layout, limit: int, measure: Measure) -> list[str]:
+# -- threads ---------------------------------------------------------------------------
+
+
+def split(
+    draft: Draft, layout: Layout, limit: int, measure: Measure, max_parts: int | None = None
+) -> list[str]:
     """Split the whole composed post into numbered parts, each within ``limit``.
 
     Parts end with ``i/n`` on a line of their own; cuts follow the same boundary
     preference as trimming, but end a part at a paragraph or sentence more
     readily (``SPLIT_SHARE``). The Find Us block is kept whole: on the last part
     when it fits there, else as a part of its own (in one line if need be).
-    Returns [] when some piece cannot fit at all.
+    Returns [] when some piece cannot fit at all; with ``max_parts``, splitting
+    stops once the thread is longer (the caller reports it): the cost stays
+    bounded whatever the text's length.
     """
     # The reader is already on this platform: its own Find Us line is left out.
     whole = compose(draft, layout, FindUsForm.WITHOUT_OWN)
@@ -346,10 +654,11 @@ def split(draft: Draft, layout: Layout, limit: int, measure: Measure) -> list[st
             blocks.append(find_us_block(draft.find_us, draft.platform, form))
     total = 2
     parts: list[str] = []
+    cap = None if max_parts is None else max_parts + 1
     for _ in range(4):  # the width of "n/n" can change n itself; settle it
         suffix = f"\n{total}/{total}"
-        parts = _split_with(main, limit, measure, suffix)
-        if not parts:
+        parts = _split_with(main, limit, measure, suffix, cap)
+        if not parts or (cap is not None and len(parts) >= cap):
             break
         for block in blocks:
             if not block:
@@ -368,10 +677,12 @@ def split(draft: Draft, layout: Layout, limit: int, measure: Measure) -> list[st
     return [f"{part}\n{i}/{len(parts)}" for i, part in enumerate(parts, 1)]
 
 
-def _split_with(text: str, limit: int, measure: Measure, suffix: str) -> list[str]:
-    parts = []
+def _split_with(text: str, limit: int, measure: Measure, suffix: str, cap: int | None) -> list[str]:
+    parts: list[str] = []
     rest = text.strip()
     while rest:
+        if cap is not None and len(parts) >= cap:
+            break
         if measure(rest + suffix) <= limit:
             parts.append(rest)
             break
@@ -395,12 +706,16 @@ __all__ = [
     "FindUsForm",
     "Fit",
     "Layout",
+    "ReadMore",
+    "appended_hashtags",
     "best_cut",
     "compose",
     "cut_points",
+    "ending",
     "find_us_block",
     "fit",
     "fit_line",
     "split",
+    "website",
     "with_ellipsis",
 ]

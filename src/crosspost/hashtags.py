@@ -1,8 +1,10 @@
-"""Hashtags: normalised, validated by twitter-text's rules, de-duplicated, capped.
+"""Hashtags: normalised, validated by twitter-text's rules, de-duplicated, in priority order.
 
 The same tag written ``#KPUMelayani``, ``KPUMelayani`` or ``#kpumelayani`` is one
-tag; a tag already written inline in the body (``#TemanPemilih, KPU ...``) is not
-added again at the end.
+tag. Priority: the profile's hashtags, then the announcement's, then the ones
+written inline; ``crosspost.fitting`` adds the listed ones the post does not
+already show (``#TemanPemilih, KPU ...`` is not added again) and applies caps
+to what is actually in the post, keeping the highest-priority tags.
 """
 
 from __future__ import annotations
@@ -37,19 +39,19 @@ def inline(text: str) -> list[str]:
     return [entity.text for entity in twittertext.extract_hashtags(text)]
 
 
-def merge(tags: Iterable[str], body: str) -> tuple[list[str], list[str]]:
-    """Normalised ``tags`` with case-insensitive duplicates and tags inline in ``body`` removed.
+def prioritised(*groups: Iterable[str]) -> list[str]:
+    """The tags of ``groups``, normalised, highest priority (earliest group) first.
 
-    Returns (kept, removed); the first spelling of a tag wins.
+    The same tag in two groups, or twice in one, keeps its first place and
+    spelling. Tags also written inline in the body stay listed: if trimming cuts
+    the inline copy away, the listed one comes back at the end of the post.
     """
-    seen = {t.casefold() for t in inline(body)}
+    seen: set[str] = set()
     kept: list[str] = []
-    removed: list[str] = []
-    for tag in tags:
-        bare = normalise(tag)
-        if bare.casefold() in seen:
-            removed.append(bare)
-            continue
-        seen.add(bare.casefold())
-        kept.append(bare)
-    return kept, removed
+    for group in groups:
+        for tag in group:
+            bare = normalise(tag)
+            if bare.casefold() not in seen:
+                seen.add(bare.casefold())
+                kept.append(bare)
+    return kept
