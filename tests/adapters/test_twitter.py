@@ -49,6 +49,8 @@ MOOV = (
 )
 #: Small enough that the fake keeps each APPEND body for the tests to reassemble.
 CHUNK = 512 * 1024
+#: ``[platforms.twitter]`` of a config that lets the example become a whole thread.
+THREADS = "threads_allowed = true\nmax_thread_parts = 12"
 
 
 class Steps(Progress):
@@ -145,9 +147,7 @@ def thread_post(tmp_path: Path) -> Post:
     """The example as a thread (``thread = true``, and ``threads_allowed = true`` in the
     config, as for an account with Enterprise access): several parts, the photo on the first."""
     media = '[[media]]\npath = "media/humas.jpg"\n'
-    post = workdir_post(
-        tmp_path, media=media, twitter="thread = true", config="threads_allowed = true"
-    )
+    post = workdir_post(tmp_path, media=media, twitter="thread = true", config=THREADS)
     assert len(post.parts) > 2
     return post
 

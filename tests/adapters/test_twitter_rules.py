@@ -28,7 +28,7 @@ from crosspost_adapters.twitter import (
     TwitterOptions,
     TwitterSettings,
 )
-from tests.adapters.test_twitter import TOKEN, call, publish, workdir_plan
+from tests.adapters.test_twitter import THREADS, TOKEN, call, publish, workdir_plan
 from tests.fakes.twitter import REPLY_REFUSED, FakeTwitter, Tweet
 
 FIELDS = Fields(title=None, body="", hashtags=(), link=None, media=(), options=TwitterOptions())
@@ -60,7 +60,7 @@ def test_threads_allowed_is_off_by_default() -> None:
 
 def test_thread_true_without_threads_allowed_is_a_clear_problem(tmp_path: Path) -> None:
     """thread = true under the default: one problem that says why and names both ways out."""
-    post = workdir_plan(tmp_path, twitter="thread = true")
+    post = workdir_plan(tmp_path, twitter="thread = true", config="max_thread_parts = 12")
     assert len(post.parts) > 1
     (problem,) = [p for p in post.problems if "thread" in p]
     assert "threads_allowed = false, the default" in problem
@@ -72,7 +72,7 @@ def test_thread_true_without_threads_allowed_is_a_clear_problem(tmp_path: Path) 
 
 def test_thread_true_with_threads_allowed_plans_a_thread(tmp_path: Path) -> None:
     """threads_allowed = true in the config: the same announcement is a thread, no problem."""
-    post = workdir_plan(tmp_path, twitter="thread = true", config="threads_allowed = true")
+    post = workdir_plan(tmp_path, twitter="thread = true", config=THREADS)
     assert len(post.parts) > 1
     assert post.problems == ()
 
@@ -144,7 +144,7 @@ def test_a_thread_cut_short_by_the_restriction_stays_unknown(tmp_path: Path) -> 
     """Run through the runner: part 1 out, part 2 refused; the entry is unknown (a person
     decides), the message names threads_allowed, and the next run posts nothing."""
     media = '[[media]]\npath = "media/humas.jpg"\n'
-    workdir_plan(tmp_path, media=media, twitter="thread = true", config="threads_allowed = true")
+    workdir_plan(tmp_path, media=media, twitter="thread = true", config=THREADS)
     plan = plan_file(tmp_path / "announcement.toml", only=["twitter"])
     fake = FakeTwitter(TOKEN, self_serve=True)
     environ = {"CROSSPOST_TWITTER_ACCESS_TOKEN": TOKEN}
