@@ -180,13 +180,6 @@ class YouTubeAdapter(Adapter):
             problems.append(f"{count} hashtags: YouTube ignores all hashtags above {HASHTAGS_MAX}")
         elif count > HASHTAGS_WARN:
             warnings.append(f"{count} hashtags: YouTube may ignore them all above {HASHTAGS_WARN}")
-        if post.title is None and not any("title" in p for p in problems):
-            # Until render reports a missing required title itself (title_required),
-            # say it here, so preview shows it rather than publish refusing it later.
-            problems.append(
-                'YouTube needs a title: add title = "…" to the announcement '
-                "(or to its [platforms.youtube] table)"
-            )
         settings = self.settings
         assert isinstance(settings, YouTubeSettings)
         privacy = options.privacy_status or settings.privacy_status

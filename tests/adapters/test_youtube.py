@@ -871,7 +871,10 @@ def test_without_a_title_youtube_gets_a_problem_not_the_bodys_first_line(
     post has none and a problem that says what to add."""
     post = announce(tmp_path, 'language = "id"')
     assert post.title is None
-    assert any("add title = " in p for p in post.problems)
+    assert [p for p in post.problems if "title" in p] == [
+        'YouTube needs a title: add title = "…" to the announcement '
+        "(or to its [platforms.youtube] table)"
+    ]
     assert post.parts[0].text.startswith("🎉 #TemanPemilih")
 
 
