@@ -278,9 +278,9 @@ def _config(limit: int | None) -> Configuration:
     data: dict[str, object] = {
         "find_us": FIND_US.model_dump(exclude_none=True),
         "platforms": {
-            name: ({"max_length": limit} if limit else {}) | {"max_hashtags": 30}
-            if name == "instagram"
-            else ({"max_length": limit} if limit else {})
+            name: ({"max_length": limit} if limit else {})
+            | ({"max_hashtags": 30} if name == "instagram" else {})
+            | ({"threads_allowed": True, "max_thread_parts": 50} if name == "twitter" else {})
             for name in registry.names()
         },
     }

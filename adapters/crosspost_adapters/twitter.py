@@ -123,7 +123,10 @@ class TwitterAdapter(Adapter):
     name = "twitter"
     display_name = "X / Twitter"
     unit = Unit.WEIGHTED
-    limits = Limits(body=LENGTH)
+    # X's own guidance: "we recommend using no more than 2 hashtags per post"
+    # (help.x.com, "How to use hashtags"). Inline ones count, but a cap that is
+    # advice makes no problem of a text that has more (count_inline False).
+    limits = Limits(body=LENGTH, hashtags=2)
     Settings = TwitterSettings
     Options = TwitterOptions
     credentials = ("access_token",)

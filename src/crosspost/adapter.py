@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 class Limits:
     """A platform's limits, in its own unit; each declaration cites its source.
 
-    ``hashtags`` caps the number of hashtags; with ``count_inline`` the ones
-    written in the body count towards it (Instagram). ``title`` is None when the
-    platform has no title.
+    ``hashtags`` caps the hashtags in a post: the body's inline ones count, and
+    the listed ones fill what is left, highest priority first. With
+    ``count_inline`` the cap is the platform's rule (Instagram refuses more), so
+    a body with more inline hashtags is a problem; without it the cap is advice
+    (X's two). ``title`` is None when the platform has no title.
     """
 
     body: int

@@ -9,7 +9,8 @@ Every adapter fits its text through this module, so the rules hold everywhere
   hashtags go last.
 * A trimmed body keeps a way to the full text: the draft's ``read_more`` line
   ("Selengkapnya: https://…") takes the link's place.
-* The body is cut at a paragraph, else a sentence, else a word boundary. A
+* The body is cut at a paragraph, else a sentence, else after a clause (a
+  comma), else a word boundary. A
   coarser boundary is taken only when it keeps a fair share (``MIN_SHARE``) of
   what the finest cut would keep, so a 280-character post is not reduced to a
   40-character first paragraph.
@@ -17,8 +18,9 @@ Every adapter fits its text through this module, so the rules hold everywhere
   cut never ends in ",…", "(…" or a lone emoji, a quotation cut short is closed
   ("…”"), and a closing quote keeps its attribution clause ("”, ujar Ketua.")
   or is cut before it.
-* No cut ever falls inside a grapheme cluster (a flag, a ZWJ family emoji, a
-  letter with combining marks), a URL, an @mention or a #hashtag.
+* No cut ever falls inside a word (except in scripts written without spaces),
+  a grapheme cluster (a flag, a ZWJ family emoji, a letter with combining
+  marks), a URL, an @mention or a #hashtag.
 * Hashtags are listed by priority; a cap counts what is actually in the post
   (inline tags of the kept body included) and keeps the highest-priority ones.
   A listed tag whose inline copy was trimmed away comes back at the end.
@@ -52,6 +54,10 @@ ELLIPSIS = "…"
 #: the next finer boundary is used.
 MIN_SHARE = 0.6
 
+#: A cut after a clause ("…public speaking, di lingkungan" cut after the comma)
+#: reads better than one mid-phrase, but is taken only when it loses little.
+CLAUSE_SHARE = 0.85
+
 #: A thread loses nothing by ending a part early, only adds a part: so a part
 #: ends at a paragraph or sentence even when that fills it less.
 SPLIT_SHARE = 0.35
@@ -82,11 +88,16 @@ _GRAPHEME = regex.compile(r"\X")
 _SENTENCE_END = regex.compile(r"[.!?…]+[\"'”’)\]»]*(?=\s)")
 _TERMINATOR = regex.compile(r"[.!?…]+[\"'”’)\]»]*")
 _LINE = regex.compile(r"[^\n]+")
+# A letter or digit of a script written with spaces between words.
+_WORDISH = regex.compile(
+    r"(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}])"
+    r"[\p{L}\p{N}\p{M}]"
+)
 # What a cut text may not end with before its "…": separators, opening
 # brackets and quotes, a closing quote after a comma, emoji and other symbols.
 _DANGLING = regex.compile(
     r"[\s,;:\-–—/&·|(\[{<“‘«„‚\"'”’»\p{So}\p{Sk}\p{Extended_Pictographic}"
-    r"\p{Emoji_Modifier}\u200d\ufe0f\u20e3]+$"
+    r"\p{Emoji_Modifier}\u200d\ufe0f\u20e3]"
 )
 _ATTRIBUTED_QUOTE = regex.compile(r"(?<![.!?…])[”»]|(?<=[,;:])\"")
 _OPENERS = {"“": "”", "«": "»", "(": ")", "[": "]", "{": "}"}
@@ -98,8 +109,9 @@ class Boundary(IntEnum):
 
     PARAGRAPH = 0
     SENTENCE = 1
-    WORD = 2
-    GRAPHEME = 3
+    CLAUSE = 2
+    WORD = 3
+    GRAPHEME = 4
 
 
 class FindUsForm(IntEnum):
@@ -287,10 +299,17 @@ def _compose(draft: Draft, layout: Layout, shape: _Shape, body: str, *, trimmed:
 
 def _link_line(draft: Draft, body: str, trimmed: bool) -> str:
     """The link section: the read-more line under a trimmed body, else the link."""
-    if trimmed and draft.read_more is not None and draft.read_more.url not in body:
+    if trimmed and draft.read_more is not None and not _shows(body, draft.read_more.url):
         return draft.read_more.line
     # A link the body already shows is not repeated.
-    return draft.link if draft.link and draft.link not in body else ""
+    return draft.link if draft.link and not _shows(body, draft.link) else ""
+
+
+def _shows(body: str, url: str) -> bool:
+    """Whether ``body`` shows ``url`` itself (not a longer URL that starts with it)."""
+    if url not in body:
+        return False
+    return any(found.text == url for found in twittertext.extract_urls(body))
 
 
 def appended_hashtags(draft: Draft, body: str) -> list[str]:
@@ -328,16 +347,28 @@ def ending(prefix: str, *, line_end: bool = False) -> str:
     if not core:
         return ""
     tail = _tail_start(core)
+    newline = core.find("\n", tail)
+    if newline >= 0:  # lines of emoji alone after the last words: decoration, left out
+        core = core[:newline].rstrip()
     finished = _TERMINATOR.search(core, tail)
     if finished is not None:
         return core if line_end else core[: finished.end()]
-    core = _DANGLING.sub("", core)
+    core = core[: _dangling_start(core)]
     if not core:
         return ""
     finished = _TERMINATOR.search(core, _tail_start(core))
     if finished is not None:
         return core[: finished.end()]
     return core + ELLIPSIS + _closers(core)
+
+
+def _dangling_start(text: str) -> int:
+    """Where the run of characters that may not end a cut text begins (scanned backwards:
+    a ``$``-anchored pattern would try every position of a long text)."""
+    i = len(text)
+    while i > 0 and _DANGLING.match(text, i - 1, i):
+        i -= 1
+    return i
 
 
 def _tail_start(text: str) -> int:
@@ -402,6 +433,14 @@ def cut_points(text: str, end: int | None = None) -> dict[Boundary, list[int]]:
         for p in allowed
         if text[p].isspace() and not text[p - 1].isspace() and (text[p] == "\n" or not closing[p])
     ]
+    # A cut between two letters or digits is a cut inside a word: never, except in
+    # scripts written without spaces (Chinese, Japanese, Thai…), whose every
+    # character boundary is a word's.
+    graphemes = [
+        p
+        for p in allowed
+        if not closing[p] and not (_WORDISH.match(text, p - 1) and _WORDISH.match(text, p))
+    ]
     allowed_set = set(allowed)
     sentences: set[int] = set()
     for m in _SENTENCE_END.finditer(window, 0, stop):
@@ -413,11 +452,14 @@ def cut_points(text: str, end: int | None = None) -> dict[Boundary, list[int]]:
         if p in allowed_set:
             sentences.add(p)
     paragraphs = [p for p in words if text[p] == "\n"]
+    sentence_points = sorted(sentences | set(paragraphs))
+    clauses = sorted(set(sentence_points) | {p for p in words if text[p - 1] in ",;:"})
     return {
         Boundary.PARAGRAPH: paragraphs,
-        Boundary.SENTENCE: sorted(sentences | set(paragraphs)),
+        Boundary.SENTENCE: sentence_points,
+        Boundary.CLAUSE: clauses,
         Boundary.WORD: words,
-        Boundary.GRAPHEME: allowed,
+        Boundary.GRAPHEME: graphemes,
     }
 
 
@@ -502,9 +544,8 @@ def best_cut(
         if kind >= finest:
             break
         found = _last_fitting(points[kind], ok_at)
-        if found is not None and found >= min_share * (
-            best if kind == Boundary.WORD else reference
-        ):
+        share = max(min_share, CLAUSE_SHARE) if kind == Boundary.CLAUSE else min_share
+        if found is not None and found >= share * (best if kind == Boundary.WORD else reference):
             return found, kind
     return best, finest
 

@@ -7,7 +7,7 @@ built by the same code, so the two can never drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ class Plan:
     config: Configuration
     posts: tuple[Post, ...]
     adapters: dict[str, Adapter]
+    #: Platforms left out because they cannot take this announcement (no video
+    #: for YouTube), with the reason; only when the announcement has no ``targets``.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def problems(self) -> dict[str, tuple[str, ...]]:
@@ -41,6 +44,9 @@ class Plan:
             "draft": self.loaded.announcement.draft,
             "warnings": list(self.loaded.warnings),
             "posts": [post.to_json() for post in self.posts],
+            "skipped": [
+                {"platform": name, "reason": reason} for name, reason in self.skipped.items()
+            ],
         }
 
 
@@ -73,13 +79,26 @@ def platforms_for(
 
 
 def build(loaded: Loaded, config: Configuration, only: Sequence[str] = ()) -> Plan:
-    """Render every chosen platform's post (pure: no network, no clock)."""
+    """Render every chosen platform's post (pure: no network, no clock).
+
+    Without ``targets`` (and without ``--platform``), a platform that cannot take
+    the announcement (``Adapter.unsuitable``: no video for YouTube) is skipped
+    with its reason instead of failing the whole announcement; named ones are
+    kept, and their problem is reported.
+    """
     adapters = {
         name: registry.get_adapter(name, config.for_platform(name))
         for name in platforms_for(loaded, config, only)
     }
+    skipped: dict[str, str] = {}
+    if loaded.targets is None and not only:
+        for name, adapter in list(adapters.items()):
+            reason = adapter.unsuitable(loaded.platform_media.get(name, loaded.media))
+            if reason is not None:
+                skipped[name] = reason
+                del adapters[name]
     posts = tuple(adapter.render(loaded, config) for adapter in adapters.values())
-    return Plan(loaded=loaded, config=config, posts=posts, adapters=adapters)
+    return Plan(loaded=loaded, config=config, posts=posts, adapters=adapters, skipped=skipped)
 
 
 def plan_file(path: Path, *, config_path: Path | None = None, only: Sequence[str] = ()) -> Plan:

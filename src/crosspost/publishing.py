@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from crosspost.adapter import Post, Resume, Sent
+from crosspost.adapter import Part, Post, Resume, Sent
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AnnouncementError,
@@ -244,7 +244,12 @@ def _run_locked(
         check_ready(sub, environ)
         store.check_writable()
         journal = StoreJournal(store, announcement, {t.post.platform: t.post for t in todo}, file)
-        fresh = asyncio.run(_publish_all(sub, todo, journal, policy, out, live, environ, transport))
+        # The URLs of posts already out: a post whose read-more link is another
+        # platform's post (continue_on) uses them, whether or not that platform runs now.
+        urls = {n: e.url for n, e in entries.items() if e.status == "published" and e.url}
+        fresh = asyncio.run(
+            _publish_all(sub, todo, journal, policy, out, live, environ, transport, urls)
+        )
     by_platform = {r.platform: r for r in fresh} | earlier
     return [by_platform[p.platform] for p in plan.posts]
 
@@ -327,18 +332,19 @@ async def _publish_all(
     live: bool,
     environ: Mapping[str, str] | None,
     transport: httpx.AsyncBaseTransport | None,
+    urls: Mapping[str, str],
 ) -> list[Result]:
     from crosspost.api import Progress, new_client
 
     async with new_client(transport=transport) as client:
         if out is None:
-            return await _gather(plan, todo, journal, policy, client, Progress(), environ)
+            return await _gather(plan, todo, journal, policy, client, Progress(), environ, urls)
         from crosspost.cli._progress import LineProgress, LiveProgress
 
         if live:
             with LiveProgress(out) as shown:
-                return await _gather(plan, todo, journal, policy, client, shown, environ)
-        return await _gather(plan, todo, journal, policy, client, LineProgress(out), environ)
+                return await _gather(plan, todo, journal, policy, client, shown, environ, urls)
+        return await _gather(plan, todo, journal, policy, client, LineProgress(out), environ, urls)
 
 
 async def _gather(
@@ -349,14 +355,15 @@ async def _gather(
     client: httpx.AsyncClient,
     progress: Progress,
     environ: Mapping[str, str] | None,
+    urls: Mapping[str, str],
 ) -> list[Result]:
     """Run every platform as a task; a stop signal stops what has not yet sent anything."""
-    tasks = {
-        t.post.platform: asyncio.create_task(
-            _one(plan, t, journal, policy, client, progress, environ)
+    tasks: dict[str, asyncio.Task[Result]] = {}
+    others = _Others(tasks, urls)
+    for t in todo:
+        tasks[t.post.platform] = asyncio.create_task(
+            _one(plan, t, journal, policy, client, progress, environ, others)
         )
-        for t in todo
-    }
     stopping: list[int] = []
 
     def on_signal(signum: int) -> None:
@@ -433,12 +440,18 @@ async def _one(
     client: httpx.AsyncClient,
     progress: Progress,
     environ: Mapping[str, str] | None,
+    others: _Others,
 ) -> Result:
     """One platform: reconcile an earlier unfinished attempt if any, then publish."""
     from crosspost.api import PublishContext
 
     name = todo.post.platform
     adapter = plan.adapters[name]
+    note = None
+    if todo.post.continue_on is not None:
+        # Before anything else, even a reconcile: the post as sent holds the URL.
+        post, note = await others.continued(todo.post, adapter, progress)
+        todo = dataclasses.replace(todo, post=post)
     ctx = PublishContext(
         client=client,
         platform=name,
@@ -508,6 +521,9 @@ async def _one(
             return Result(name, "unknown", code="internal", message=message, exception=exc)
         return _failed(name, journal, exc, policy, code="internal", message=message)
     progress.step(name, "published")
+    if note is not None:
+        result = _record_published(name, journal, published.remote_id, published.url)
+        return dataclasses.replace(result, message=result.message or note)
     visibility = published.visibility or (
         f"not public: {todo.post.visibility}" if todo.post.visibility else None
     )
@@ -516,6 +532,51 @@ async def _one(
         # A post only the account can see must never read as a public one.
         result = dataclasses.replace(result, message=visibility)
     return result
+
+
+@dataclass
+class _Others:
+    """The other platforms of this run, for a post whose read-more link is one's post."""
+
+    tasks: Mapping[str, asyncio.Task[Result]]
+    urls: Mapping[str, str]
+
+    async def continued(
+        self, post: Post, adapter: Adapter, progress: Progress
+    ) -> tuple[Post, str | None]:
+        """``post`` with the other platform's URL filled in, or its fallback (and why)."""
+        from crosspost import readmore
+
+        other = post.continue_on
+        assert other is not None
+        url = self.urls.get(other)
+        task = self.tasks.get(other)
+        if url is None and task is not None:
+            progress.step(post.platform, f"waiting for the {other} post: it is the read-more link")
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is None:
+                done = task.result()
+                url = done.url if done.status == "published" else None
+        if url:
+            parts = tuple(
+                Part(text, adapter.measure(text), part.limit)
+                for part in post.parts
+                if (text := readmore.fill(part.text, other, url))
+            )
+            if all(part.length <= part.limit for part in parts):
+                extra = {
+                    key: readmore.fill(value, other, url) if isinstance(value, str) else value
+                    for key, value in post.extra.items()
+                }
+                filled = dataclasses.replace(
+                    post, parts=parts, extra=extra, continue_on=None, fallback=()
+                )
+                return filled, None
+            why = f"the {other} post's URL is too long for this post"
+        else:
+            why = f"the {other} post did not go out"
+        note = f'{why}, so the read-more link is the usual one (continue_on = "{other}")'
+        return dataclasses.replace(post, parts=post.fallback, continue_on=None, fallback=()), note
 
 
 async def _reconcile(

@@ -37,7 +37,7 @@ def placeholder(platform: str) -> str:
 
 
 def _standin(platform: str) -> str:
-    base = f"https://{platform}.example/"
+    base = f"https://www.{platform}.com/"
     return base + "0" * (RESERVED - len(base))
 
 
