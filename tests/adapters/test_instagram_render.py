@@ -13,7 +13,6 @@ from crosspost.adapter import Fields, MediaChoice, Part, Post
 from crosspost.media import MediaFile
 from crosspost.models import Overrides
 from crosspost.units import Unit
-from crosspost_adapters import _instagram_api
 from crosspost_adapters.instagram import InstagramAdapter, InstagramSettings
 from tests.adapters.support import run
 from tests.adapters.test_instagram import JPEG, MP4, context, hosted, post_with
@@ -157,7 +156,7 @@ def test_status_polls_back_off_from_the_poll_interval_to_poll_max(
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(_instagram_api.asyncio, "sleep", sleep)
+    monkeypatch.setattr("asyncio.sleep", sleep)  # the flow's waits, recorded
     fake = FakeInstagram(polls_until_finished=6)
     post = post_with(hosted(fake, "clip.mp4", MP4, "video"))
 
