@@ -27,8 +27,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final, TypeAlias
 
-import regex  # type: ignore[import-untyped, unused-ignore]
-
 __all__ = [
     "V2",
     "V3",
@@ -46,6 +44,15 @@ __all__ = [
 ]
 
 _Pattern: TypeAlias = Any  # a compiled `regex` pattern (the package ships no type hints)
+
+
+@cache
+def _rx(pattern: str) -> _Pattern:
+    """``pattern`` compiled with the `regex` module, once, when first needed: compiling
+    them all at import cost every command that imports this module (docs: bench/preview.py)."""
+    import regex  # type: ignore[import-untyped, unused-ignore]
+
+    return regex.compile(pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +122,9 @@ _JS_SPACE: Final = r"\t\n\x0B\x0C\r\x20\xA0\u1680\u2000-\u200A\u2028\u2029\u202F
 
 # Hashtag letters: \p{L}\p{M} plus the extra code points twitter-text adds for scripts its
 # JVM's Unicode tables lacked (Regex.java / regex.rb HASHTAG_LETTERS_AND_MARKS; the JS
-# bmpLetterAndMarks/astralLetterAndMarks lists are the same set spelled out). The `regex`
-# module's Unicode tables already contain most of them; they are kept for fidelity.
-_HASHTAG_LETTERS_AND_MARKS: Final = (
+# bmpLetterAndMarks/astralLetterAndMarks lists are the same set spelled out). This is the
+# upstream list, kept as the reference; the patterns use _HASHTAG_LETTERS_AND_MARKS below.
+HASHTAG_LETTERS_AND_MARKS_UPSTREAM: Final = (
     r"\p{L}\p{M}"
     r"\u037f\u0528-\u052f\u08a0-\u08b2\u08e4-\u08ff\u0978\u0980\u0c00\u0c34\u0c81\u0d01\u0ede"
     r"\u0edf\u10c7\u10cd\u10fd-\u10ff\u16f1-\u16f8\u17b4\u17b5\u191d\u191e\u1ab0-\u1abe"
@@ -150,11 +157,17 @@ _HASHTAG_LETTERS_AND_MARKS: Final = (
     r"\U0001ee80-\U0001ee89\U0001ee8b-\U0001ee9b\U0001eea1-\U0001eea3\U0001eea5-\U0001eea9"
     r"\U0001eeab-\U0001eebb"
 )
-_HASHTAG_NUMERALS: Final = (
+HASHTAG_NUMERALS_UPSTREAM: Final = (
     r"\p{Nd}\u0de6-\u0def\ua9f0-\ua9f9\U000110f0-\U000110f9\U00011136-\U0001113f"
     r"\U000111d0-\U000111d9\U000112f0-\U000112f9\U000114d0-\U000114d9\U00011650-\U00011659"
     r"\U000116c0-\U000116c9\U000118e0-\U000118e9\U00016a60-\U00016a69\U00016b50-\U00016b59"
 )
+# The `regex` module's Unicode tables already hold every upstream extra as \p{L}, \p{M} or
+# \p{Nd}, but for these private-use code points. A class of ~150 escaped ranges costs ~3 ms
+# to parse, paid by every preview (four times in the hashtag pattern), so the patterns use
+# the short form; tests/test_startup.py checks it matches every upstream code point.
+_HASHTAG_LETTERS_AND_MARKS: Final = r"\p{L}\p{M}\uf870-\uf87f\uf882\uf884-\uf89f\uf8b8\uf8c1-\uf8d6"
+_HASHTAG_NUMERALS: Final = r"\p{Nd}"
 # hashtagSpecialChars.js: joiners and the marks that appear inside words of some scripts.
 _HASHTAG_SPECIAL: Final = (
     r"_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b"
@@ -164,35 +177,35 @@ _HASHTAG_ALPHA: Final = f"[{_HASHTAG_LETTERS_AND_MARKS}]"
 _HASHTAG_ALNUM_CHARS: Final = _HASHTAG_LETTERS_AND_MARKS + _HASHTAG_NUMERALS + _HASHTAG_SPECIAL
 _HASHTAG_ALNUM: Final = f"[{_HASHTAG_ALNUM_CHARS}]"
 
-# --- compiled at import (everything that does not need the TLD table) ---------------------
+# --- patterns, compiled on first use (_rx) ---------------------------------------------------
 
 # validHashtag.js + hashtagBoundary.js: the '#' must follow the start, a variation selector or
 # any character that is neither hashtag-alphanumeric nor '&'; '#' directly followed by
 # U+FE0F or U+20E3 is the keycap emoji #️⃣, not a hashtag.
-_HASHTAG_RE: Final[_Pattern] = regex.compile(
+_HASHTAG_RE: Final = (
     rf"(?:^|\uFE0E|\uFE0F|(?![{_HASHTAG_ALNUM_CHARS}&])(?s:.))"
     rf"([#＃])(?![\uFE0F\u20E3])"
     rf"({_HASHTAG_ALNUM}*{_HASHTAG_ALPHA}{_HASHTAG_ALNUM}*)"
 )
 # endHashtagMatch.js: "#foo#bar" and "#http://..." are not hashtags.
-_HASHTAG_END_RE: Final[_Pattern] = regex.compile(r"[#＃]|://")
+_HASHTAG_END_RE: Final = r"[#＃]|://"
 
 # validMentionOrList.js + validMentionPrecedingChars.js (case-sensitive upstream).
-_MENTION_RE: Final[_Pattern] = regex.compile(
+_MENTION_RE: Final = (
     r"(?:^|[^a-zA-Z0-9_!#$%&*@＠]|(?:^|[^a-zA-Z0-9_+~.-])(?:rt|RT|rT|Rt):?)"
     r"([@＠])([a-zA-Z0-9_]{1,20})(/[a-zA-Z][a-zA-Z0-9_-]{0,24})?"
 )
 # endMentionMatch.js: "@user@host", "@aliceìnheiro" and "@http://" are not mentions.
-_MENTION_END_RE: Final[_Pattern] = regex.compile(rf"[@＠]|[{_LATIN_ACCENTS}]|://")
+_MENTION_END_RE: Final = rf"[@＠]|[{_LATIN_ACCENTS}]|://"
 
 # validCashtag.js + cashtag.js: "$" after the start or a space, 1-6 letters, an optional
 # ".xx"/"_xx" suffix, then the end, a space or punctuation.
-_CASHTAG_RE: Final[_Pattern] = regex.compile(
+_CASHTAG_RE: Final = (
     rf"(?:^|[{_SPACES}])(\$)([a-zA-Z]{{1,6}}(?:[._][a-zA-Z]{{1,2}})?)"
     rf"(?=\Z|[{_JS_SPACE}]|[{_PUNCT}])"
 )
 
-_INVALID_CHARS_RE: Final[_Pattern] = regex.compile(f"[{_INVALID_CHARS}]")
+_INVALID_CHARS_RE: Final = f"[{_INVALID_CHARS}]"
 
 # Emoji sequences, standing in for the twemoji-parser regex that parseTweet.js uses when
 # emojiParsingEnabled is set. twemoji-parser lists every RGI sequence explicitly; this is the
@@ -208,7 +221,7 @@ _EMOJI_ELEMENT: Final = (
     r"|(?:\p{Emoji_Modifier_Base}\p{Emoji_Modifier}|(?![\xA9\xAE])\p{Extended_Pictographic}"
     r"|[\xA9\xAE](?=\uFE0F))\uFE0F?(?:[\U000E0020-\U000E007E]+\U000E007F)?)"
 )
-_EMOJI_RE: Final[_Pattern] = regex.compile(rf"{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*")
+_EMOJI_RE: Final = rf"{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*"
 
 # --- URLs (built on first use: they need the TLD table) ------------------------------------
 
@@ -217,7 +230,7 @@ _MAX_TCO_SLUG_LENGTH: Final = 40  # extractUrlsWithIndices.js MAX_TCO_SLUG_LENGT
 _MAX_DOMAIN_LABEL_LENGTH: Final = 63  # lib/idna.js, after punycode encoding
 _DEFAULT_PROTOCOL: Final = "https://"
 # punycode.js splits a label on these, so "。" inside a label starts a new label.
-_IDNA_SEPARATORS_RE: Final[_Pattern] = regex.compile(r"[.\u3002\uFF0E\uFF61]")
+_IDNA_SEPARATORS_RE: Final = r"[.\u3002\uFF0E\uFF61]"
 
 _Trie: TypeAlias = dict[str, "_Trie"]
 
@@ -239,8 +252,8 @@ def _js_ignorecase_class(ch: str) -> str:
     # ECMAScript Canonicalize(): no multi-character upper cases, and non-ASCII never
     # matches ASCII.
     if len(upper) != 1 or upper == ch or (ord(ch) >= 128 and ord(upper) < 128):
-        return str(regex.escape(ch))
-    return f"[{regex.escape(ch)}{regex.escape(upper)}]"
+        return re.escape(ch)
+    return f"[{re.escape(ch)}{re.escape(upper)}]"
 
 
 def _trie_pattern(node: _Trie) -> str:
@@ -252,7 +265,7 @@ def _trie_pattern(node: _Trie) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
-def _tld_pattern(tlds: list[str]) -> str:
+def _tld_pattern(tlds: tuple[str, ...]) -> str:
     """validGTLD.js/validCCTLD.js: one of ``tlds`` not followed by [0-9a-zA-Z@+-].
 
     Upstream alternates ~1,600 literals; a trie makes the same choices (longest first at a
@@ -276,6 +289,8 @@ def _js_upper(ch: str) -> str:
 
 
 def _canonical(word: str) -> str:
+    if word.isascii():  # the same as below, at C speed (most TLDs)
+        return word.upper()
     return "".join(map(_js_upper, word))
 
 
@@ -299,7 +314,8 @@ class _TldTable:
 def _tld_table() -> _TldTable:
     tlds = _load_tlds()
     words = tlds["generic"] + tlds["country"]
-    chars = {c for word in words for ch in word for c in (ch, _js_upper(ch))}
+    chars = set("".join(words))
+    chars |= {_js_upper(ch) for ch in chars}
     shaped = "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
     by_canonical: dict[str, list[str]] = {}
     for word in words:
@@ -331,11 +347,12 @@ def _fast_tld_ok(domain: str) -> bool:
     return True
 
 
-def _load_tlds() -> dict[str, list[str]]:
+@cache
+def _load_tlds() -> dict[str, tuple[str, ...]]:
     """The TLD lists from ``crosspost/data/tlds.json`` (generated from twitter-text's tlds.yml)."""
     raw = resources.files("crosspost.data").joinpath("tlds.json").read_text(encoding="utf-8")
     data = json.loads(raw)
-    return {"generic": list(data["generic"]), "country": list(data["country"])}
+    return {"generic": tuple(data["generic"]), "country": tuple(data["country"])}
 
 
 @cache
@@ -417,7 +434,7 @@ _NOT_LABEL: Final = frozenset("!'#%&()*+,\\./:;<=>?@[]^{|}~$") | _class_chars(
 
 def _utf16_length(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript's ``String.length`` counts."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _punycode_length(part: str) -> int:
@@ -435,7 +452,7 @@ def _is_valid_domain(domain: str) -> bool:
     for label in domain.split("."):
         if len(label) > _MAX_DOMAIN_LABEL_LENGTH:
             return False  # punycode never shortens a label: skip encoding long junk
-        parts = _IDNA_SEPARATORS_RE.split(label)
+        parts = _rx(_IDNA_SEPARATORS_RE).split(label)
         try:
             length = sum(_punycode_length(p) for p in parts) + len(parts) - 1
         except UnicodeError:
@@ -446,15 +463,23 @@ def _is_valid_domain(domain: str) -> bool:
 
 
 def _label_runs(text: str, not_label: frozenset[str]) -> list[tuple[int, int]]:
-    """``(start, dot)`` of each maximal run of domain-label characters followed by a "."."""
+    """``(start, dot)`` of each maximal run of domain-label characters followed by a "."
+    and then by a character that can begin a label or TLD.
+
+    A domain's labels run up to their "." and the next label (or the TLD) follows it at
+    once; so a "." followed by a space, punctuation, "-", "_" or the end (a sentence's full
+    stop) can end no domain, and the run before it is not a place to try.
+    """
     runs = []
+    last = len(text) - 1
     dot = text.find(".")
     while dot >= 0:
-        start = dot
-        while start > 0 and text[start - 1] not in not_label:
-            start -= 1
-        if start < dot:
-            runs.append((start, dot))
+        if dot < last and text[dot + 1] not in not_label and text[dot + 1] not in "-_":
+            start = dot
+            while start > 0 and text[start - 1] not in not_label:
+                start -= 1
+            if start < dot:
+                runs.append((start, dot))
         dot = text.find(".", dot + 1)
     return runs
 
@@ -562,15 +587,33 @@ def extract_urls(text: str) -> list[Entity]:
 
 
 def _hashtags(text: str) -> list[Entity]:
-    """extractHashtagsWithIndices.js without the URL-overlap check."""
+    """extractHashtagsWithIndices.js without the URL-overlap check.
+
+    The matches ``finditer`` gives, found faster: a match has its "#" at its first or second
+    character (the pattern consumes the one before it, or starts at ``^``), so the pattern is
+    tried only there, at each "#" in order, from where the previous match ended. Scanning
+    every position with the pattern's leading class costs ~0.3 µs a character instead.
+    """
     if "#" not in text and "＃" not in text:
         return []
+    pattern, end = _rx(_HASHTAG_RE), _rx(_HASHTAG_END_RE)
     tags = []
-    for m in _HASHTAG_RE.finditer(text):
-        if _HASHTAG_END_RE.match(text, m.end()):
+    pos = 0  # where finditer would search next
+    for sign in _HASH_SIGNS.finditer(text):
+        start = max(sign.start() - 1, 0)
+        if start < pos:
+            continue
+        m = pattern.match(text, start)
+        if m is None:
+            continue
+        pos = m.end()
+        if end.match(text, pos):
             continue
         tags.append(Entity("hashtag", int(m.start(1)), int(m.end(2)), str(m.group(2))))
     return tags
+
+
+_HASH_SIGNS: Final = re.compile("[#＃]")
 
 
 def extract_hashtags(text: str) -> list[Entity]:
@@ -589,8 +632,8 @@ def extract_mentions(text: str) -> list[Entity]:
     if "@" not in text and "＠" not in text:
         return []
     found = []
-    for m in _MENTION_RE.finditer(text):
-        if _MENTION_END_RE.match(text, m.end()):
+    for m in _rx(_MENTION_RE).finditer(text):
+        if _rx(_MENTION_END_RE).match(text, m.end()):
             continue
         name = str(m.group(2)) + str(m.group(3) or "")
         found.append(Entity("mention", int(m.start(1)), int(m.end()), name))
@@ -603,7 +646,7 @@ def extract_cashtags(text: str) -> list[Entity]:
         return []
     return [
         Entity("cashtag", int(m.start(1)), int(m.end(2)), str(m.group(2)))
-        for m in _CASHTAG_RE.finditer(text)
+        for m in _rx(_CASHTAG_RE).finditer(text)
     ]
 
 
@@ -653,7 +696,7 @@ def _weight_classes(config: TextConfig) -> tuple[tuple[_Pattern, int], ...]:
         if weight != config.default_weight and todo:
             pieces.setdefault(weight, []).extend(todo)
     return tuple(
-        (regex.compile("[" + "".join(rf"\U{a:08x}-\U{b:08x}" for a, b in spans) + "]+"), w)
+        (_rx("[" + "".join(rf"\U{a:08x}-\U{b:08x}" for a, b in spans) + "]+"), w)
         for w, spans in pieces.items()
     )
 
@@ -684,7 +727,7 @@ def weighted_length(text: str, *, config: TextConfig = V3) -> int:
     # starting there, and whatever starts inside the span just counted is skipped.
     spans = [(s, 0, e) for s, e, _ in _url_spans(text)]
     if config.emoji_parsing_enabled:
-        spans += [(int(m.start()), 1, int(m.end())) for m in _EMOJI_RE.finditer(text)]
+        spans += [(int(m.start()), 1, int(m.end())) for m in _rx(_EMOJI_RE).finditer(text)]
     url_weight = config.transformed_url_length * config.scale
     position = 0
     for start, kind, end in sorted(spans):
@@ -698,7 +741,7 @@ def weighted_length(text: str, *, config: TextConfig = V3) -> int:
 
 def invalid_character(text: str) -> str | None:
     """The first character X refuses in a post (U+FFFE, U+FEFF, U+FFFF), or None."""
-    found = _INVALID_CHARS_RE.search(text)
+    found = _rx(_INVALID_CHARS_RE).search(text)
     return found.group() if found else None
 
 
@@ -707,6 +750,6 @@ def is_valid_tweet(text: str, max_length: int = 280, *, config: TextConfig = V3)
 
     (Bidi controls such as U+202A-U+202E are allowed; upstream stopped rejecting them.)
     """
-    if _INVALID_CHARS_RE.search(text):
+    if _rx(_INVALID_CHARS_RE).search(text):
         return False
     return 0 < weighted_length(text, config=config) <= max_length

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-
-import regex
-
-_GRAPHEME = regex.compile(r"\X")
+from functools import cache
+from typing import Any
 
 
 class Unit(StrEnum):
@@ -33,7 +31,7 @@ class Unit(StrEnum):
 
 def utf16_length(text: str) -> int:
     """UTF-16 code units: astral characters (most emoji) count 2."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def utf8_length(text: str) -> int:
@@ -41,9 +39,18 @@ def utf8_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+@cache
+def _grapheme() -> Any:
+    """The `regex` module's grapheme-cluster pattern, compiled when first needed (no
+    built-in platform counts graphemes, so start-up does not pay for it)."""
+    import regex
+
+    return regex.compile(r"\X")
+
+
 def grapheme_length(text: str) -> int:
     """Extended grapheme clusters, as a person counts characters."""
-    return len(_GRAPHEME.findall(text))
+    return sum(1 for _ in _grapheme().finditer(text))
 
 
 def weighted_length(text: str) -> int:
