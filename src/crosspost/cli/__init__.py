@@ -1,4 +1,4 @@
-"""The ``crosspost`` command: thin command modules, registered here explicitly.
+"""The ``crosspost`` command: thin command modules, listed here explicitly, imported lazily.
 
 ``main`` turns every ``CrosspostError`` into readable lines on stderr and its
 exit code (README, Commands); a traceback appears only with ``--debug`` (or
@@ -8,25 +8,103 @@ adds the traceback and changes nothing else: the exit code is the same.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from crosspost.cli.alerts import app as alerts_app
-from crosspost.cli.auth import app as auth_app
-from crosspost.cli.doctor import doctor
-from crosspost.cli.init import init
-from crosspost.cli.preview import preview
-from crosspost.cli.publish import publish
-from crosspost.cli.queue import queue
-from crosspost.cli.resolve import resolve
-from crosspost.cli.run import run
-from crosspost.cli.status import status
-from crosspost.cli.validate import validate
+#: Every command, in the order ``--help`` lists them: its name and ``module:attribute``
+#: (a command function, or a ``typer.Typer`` of subcommands). A command module is
+#: imported only when its command runs or help lists it, so ``crosspost preview``
+#: neither imports nor builds the other ten (bench/preview.py measures the start-up).
+COMMANDS: dict[str, str] = {
+    "validate": "crosspost.cli.validate:validate",
+    "preview": "crosspost.cli.preview:preview",
+    "publish": "crosspost.cli.publish:publish",
+    "run": "crosspost.cli.run:run",
+    "resolve": "crosspost.cli.resolve:resolve",
+    "status": "crosspost.cli.status:status",
+    "queue": "crosspost.cli.queue:queue",
+    "init": "crosspost.cli.init:init",
+    "doctor": "crosspost.cli.doctor:doctor",
+    "auth": "crosspost.cli.auth:app",
+    "alerts": "crosspost.cli.alerts:app",
+}
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands: every name known up front, each built on first access.
+
+    click and typer reach commands through ``commands.get(name)``, ``keys()`` (typo
+    suggestions) and ``list_commands``; only the first builds, and only the one asked for.
+    """
+
+    def __init__(self, built: MutableMapping[str, Any]) -> None:
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = _build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._built if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS) + sum(1 for name in self._built if name not in COMMANDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS or name in self._built
+
+
+class _LazyGroup(TyperGroup):
+    """typer's group with lazily imported commands (see ``COMMANDS``)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self.commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The names, in ``COMMANDS`` order, without importing any command."""
+        return list(self.commands.keys())
+
+
+def _build(name: str) -> Any:
+    """The click command for ``name``, built by typer exactly as ``app.command()`` or
+    ``app.add_typer`` would, on a throwaway app with the root's settings."""
+    module_name, _, attribute = COMMANDS[name].partition(":")
+    target = getattr(importlib.import_module(module_name), attribute)
+    holder = typer.Typer(
+        pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None
+    )
+    holder.callback()(_noop)  # a callback makes typer build a group even for one command
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name=name)(target)
+    group = typer.main.get_command(holder)
+    return group.commands[name]  # type: ignore[attr-defined]
+
+
+def _noop() -> None:
+    """The throwaway app's callback."""
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="crosspost",
     help="Publish one announcement, fitted to each platform, to Facebook, Instagram, TikTok, "
     "YouTube and X.",
@@ -56,19 +134,6 @@ def _root(
     ] = False,
 ) -> None:
     """crosspost: one announcement, published well on five networks."""
-
-
-app.command()(validate)
-app.command()(preview)
-app.command()(publish)
-app.command()(run)
-app.command()(resolve)
-app.command()(status)
-app.command()(queue)
-app.command()(init)
-app.command()(doctor)
-app.add_typer(auth_app, name="auth")
-app.add_typer(alerts_app, name="alerts")
 
 
 def main(argv: list[str] | None = None) -> int:
