@@ -37,6 +37,7 @@ from crosspost.adapter import Part, Post, Resume, Sent
 from crosspost.credentials import Credentials
 from crosspost.errors import (
     AnnouncementError,
+    AuthError,
     CredentialsError,
     InputError,
     PlatformError,
@@ -468,7 +469,10 @@ async def _one(
         # Tokens that would expire during the run are renewed first (and saved at once).
         await adapter.renew(ctx, RENEW_HORIZON)
     except (PlatformError, CredentialsError) as exc:
-        return _failed(name, journal, exc, policy, code="auth")
+        # Only a refused token is "auth" (alerts then say: log in again); a busy
+        # sign-in service (Google's 429) is a transient failure with its own code.
+        auth = isinstance(exc, AuthError | CredentialsError)
+        return _failed(name, journal, exc, policy, code="auth" if auth else None)
     if todo.reconcile and previous is not None:
         try:
             found = await _reconcile(adapter, todo.post, previous, ctx, journal)
