@@ -140,6 +140,15 @@ class InstagramAdapter(Adapter):
         choice.media = tuple(with_urls)
         return choice
 
+    def first_comment_moves(self) -> frozenset[str]:
+        """``first_comment`` in ``[platforms.instagram]``: the hashtags, the link or both go
+        into the post's first comment, which publish posts right after the post."""
+        settings = self.settings
+        assert isinstance(settings, InstagramSettings)
+        if settings.first_comment == "both":
+            return frozenset({"hashtags", "link"})
+        return frozenset({settings.first_comment}) if settings.first_comment else frozenset()
+
     def unsuitable(self, media: Sequence[MediaFile]) -> str | None:
         """Instagram posts an image, a carousel or a Reel: nothing without one."""
         if any(m.is_image or m.is_video for m in media):

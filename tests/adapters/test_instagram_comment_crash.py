@@ -4,50 +4,31 @@ acted); a rerun leaves exactly one post with exactly one first comment.
 
 The runs are real processes against the fakes on loopback (``tests/crash.py``, whose
 config sets ``settle = "0s"``: a comment the lookup does not show counts as never
-sent). The config asks for ``first_comment = "hashtags"``; until the render puts the
-moved hashtags into ``post.extra["first_comment"]`` (issue #8), the process is started
-through a small shim that adds a fixed comment when the render left none, so the
-network side is exercised either way.
+sent). The config asks for ``first_comment = "hashtags"``: the render moves the
+hashtags out of the caption into the first comment, which publish posts.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import tomli_w
 
-from tests.conftest import ROOT
+from crosspost.planning import plan_file
 from tests.crash import ANNOUNCEMENT, Outcome, Setup, crash_world
 
 pytestmark = pytest.mark.crash
 
-COMMENT = "#KPUMelayani #PemiluSerentak2024 #TemanPemilih"
-#: Runs crosspost's CLI with Instagram's render giving the post a first comment.
-SHIM = f"""
-import dataclasses, sys
-from crosspost_adapters.instagram import InstagramAdapter
-finish = InstagramAdapter.finish
-def with_comment(self, post, fields):
-    post = finish(self, post, fields)
-    if post.extra.get("first_comment"):
-        return post
-    return dataclasses.replace(post, extra={{**post.extra, "first_comment": {COMMENT!r}}})
-InstagramAdapter.finish = with_comment
-sys.argv = ["crosspost", *sys.argv[1:]]
-from crosspost.cli import entry
-entry()
-"""
 PUBLISH = r"^POST /v[\d.]+/\d+/media_publish$"
 PERMALINK = r"^GET /v[\d.]+/179\d+$"
 COMMENTS = r"^POST /v[\d.]+/179\d+/comments$"
 
 
 class CommentSetup(Setup):
-    """Instagram only, with ``first_comment`` in its config table, through the shim."""
+    """Instagram only, with ``first_comment = "hashtags"`` in its config table."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,17 +37,15 @@ class CommentSetup(Setup):
         self.config.write_text(tomli_w.dumps(data), encoding="utf-8")
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        """``crosspost publish --now --platform instagram ARGS`` through the shim."""
-        command = [sys.executable, "-c", SHIM, "publish", "--now", "--platform", "instagram"]
-        command += [*args, str(ANNOUNCEMENT), "--config", str(self.config)]
-        return subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-            cwd=ROOT,
-        )
+        """``crosspost publish --now --platform instagram ARGS``: Instagram only."""
+        return super().start("--platform", "instagram", *args)
+
+    def first_comment(self) -> str:
+        """The first comment the plan gives the example's Instagram post."""
+        [post] = plan_file(ANNOUNCEMENT, config_path=self.config, only=["instagram"]).posts
+        text = post.extra.get("first_comment")
+        assert isinstance(text, str) and text.startswith("#"), post.extra
+        return text
 
 
 def _crash_then_settle(tmp_path: Path, match: str, *, act: bool) -> tuple[Outcome, int]:
@@ -76,6 +55,7 @@ def _crash_then_settle(tmp_path: Path, match: str, *, act: bool) -> tuple[Outcom
     world = crash_world()
     with world.serving():
         setup = CommentSetup(world, tmp_path)
+        wanted = setup.first_comment()
         crashed = setup.crash(1, act=act, match=match)
         runs = setup.settle()
     fake = world.instagram
@@ -83,7 +63,8 @@ def _crash_then_settle(tmp_path: Path, match: str, *, act: bool) -> tuple[Outcom
     [post] = fake.posts
     comments = fake.comments.get(post["id"], [])
     final = runs[-1]
-    assert [c["text"] for c in comments] == [COMMENT], (crashed, runs)
+    assert [c["text"] for c in comments] == [wanted], (crashed, runs)
+    assert wanted not in post["caption"]  # moved, not repeated
     assert final.code == 0 and final.statuses == {"instagram": "published"}, final
     assert final.results["instagram"]["url"] == post["permalink"]
     assert len(fake.calls(PUBLISH)) == 1

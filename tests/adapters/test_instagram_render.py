@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import tomli_w
 from pydantic import ValidationError
 
 from crosspost.adapter import Fields, MediaChoice, Part, Post
 from crosspost.media import MediaFile
 from crosspost.models import Overrides
+from crosspost.planning import plan_file
 from crosspost.units import Unit
 from crosspost_adapters.instagram import InstagramAdapter, InstagramSettings
 from tests.adapters.support import run
 from tests.adapters.test_instagram import JPEG, MP4, context, hosted, post_with
+from tests.conftest import EXAMPLE
 from tests.fakes.instagram import FakeInstagram
 
 BASE = "https://kab-musirawas.kpu.go.id/crosspost"
@@ -176,3 +180,35 @@ def test_poll_max_defaults_to_about_once_a_minute() -> None:
     assert InstagramSettings().poll_max == 60.0
     with pytest.raises(ValidationError, match="poll_max"):
         InstagramSettings(poll_max=0)
+
+
+@pytest.mark.parametrize(
+    ("setting", "moves"),
+    [
+        (None, frozenset()),
+        ("hashtags", frozenset({"hashtags"})),
+        ("link", frozenset({"link"})),
+        ("both", frozenset({"hashtags", "link"})),
+    ],
+)
+def test_first_comment_setting_says_what_the_render_moves(
+    setting: str | None, moves: frozenset[str]
+) -> None:
+    """first_comment in [platforms.instagram] is what leaves the caption for the comment."""
+    adapter = InstagramAdapter(InstagramSettings(first_comment=setting))
+    assert adapter.first_comment_moves() == moves
+
+
+def test_the_example_with_first_comment_moves_its_hashtags_into_the_comment(
+    tmp_path: Path,
+) -> None:
+    """Rendered from the example: the listed hashtags are the comment, not in the caption."""
+    data = tomllib.loads((EXAMPLE / "crosspost.toml").read_text("utf-8"))
+    data["platforms"]["instagram"]["first_comment"] = "hashtags"
+    config = tmp_path / "crosspost.toml"
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    plan = plan_file(EXAMPLE / "announcement.toml", config_path=config, only=["instagram"])
+    [post] = plan.posts
+    comment = post.extra["first_comment"]
+    assert "#KPUMelayani" in comment and "#PemiluSerentak2024" in comment
+    assert "#KPUMelayani" not in post.text and "#PemiluSerentak2024" not in post.text
