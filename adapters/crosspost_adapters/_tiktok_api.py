@@ -84,6 +84,7 @@ from crosspost_adapters.tiktok import (
     CHUNK_MAX,
     CHUNK_MIN,
     DIRECT_ONLY,
+    INBOX_POSTED,
     INBOX_RESULT,
     TikTokAdapter,
     TikTokSettings,
@@ -433,7 +434,9 @@ async def reconcile(
     """
     handles = sent.handles
     mode = handles.get("mode") or post.extra.get("mode")
-    inbox = (handles.get("delivery") or delivery(post, _settings(ctx))) == "inbox"
+    # The journal says how it was sent (an inbox upload journals delivery before init;
+    # direct posts, and journals older than inbox mode, have none): not today's config.
+    inbox = handles.get("delivery") == "inbox"
     publish_id = handles.get("publish_id")
     if not isinstance(publish_id, str) or not publish_id:
         if mode == "video":
@@ -974,14 +977,18 @@ def _published(
     """The publish_id, or the public post id and its URL once TikTok gives one.
 
     An inbox upload is "published" for crosspost once TikTok has put it in the
-    creator's inbox (SEND_TO_USER_INBOX): its visibility says it waits there.
+    creator's inbox (SEND_TO_USER_INBOX): its visibility says it waits there. Once
+    someone finished it in the app (PUBLISH_COMPLETE), who may see it was chosen
+    there: without a public id, the visibility says so.
     """
     ids = _public_ids(data)
     if ids:
         url = POST_URL.format(username=creator.username, id=ids[0]) if creator.username else None
         return Published(ids[0], url, (publish_id, *ids))
-    if inbox:
+    if data.get("status") == "SEND_TO_USER_INBOX":
         return Published(publish_id, None, (publish_id,), visibility=INBOX_RESULT)
+    if inbox:
+        return Published(publish_id, None, (publish_id,), visibility=INBOX_POSTED)
     # Private (SELF_ONLY) posts, and public ones still in moderation, have no public id yet.
     return Published(publish_id, None, (publish_id,))
 

@@ -58,6 +58,8 @@ DEFAULT_MODE: Mode = "inbox"
 #: Where an inbox post will be (preview) and is (results, ``queue``, ``status``).
 INBOX_PLANNED = "waits in the TikTok inbox: open TikTok to finish the post"
 INBOX_RESULT = "in the TikTok inbox: open TikTok to finish the post"
+#: An inbox upload someone has since posted from the app, with no public id (yet).
+INBOX_POSTED = "posted from the TikTok inbox; who can see it was chosen in the TikTok app"
 #: Direct Post options the inbox upload has no place for: the officer chooses them
 #: in the TikTok app when finishing the post.
 DIRECT_ONLY = ("privacy_level", "disable_comment", "disable_duet", "disable_stitch")

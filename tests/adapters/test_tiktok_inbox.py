@@ -30,6 +30,7 @@ from crosspost_adapters import _tiktok_api
 from crosspost_adapters._tiktok_api import chunk_plan
 from crosspost_adapters.tiktok import (
     INBOX_PLANNED,
+    INBOX_POSTED,
     INBOX_RESULT,
     TikTokAdapter,
     TikTokOptions,
@@ -252,7 +253,8 @@ def test_inbox_journal_records_the_delivery_before_init(tmp_path: Path) -> None:
 
 def test_reconcile_finds_an_inbox_upload_in_the_inbox_then_posted(tmp_path: Path) -> None:
     """The run died after the last chunk: reconcile says it waits in the inbox; once the
-    officer posted it publicly in the app, its public id."""
+    officer posted it in the app, that it was posted from there (privately: no public
+    id), or its public id; the journal decides the mode, not today's config."""
     fake = FakeTikTok(processing_polls=0)
     post = video_post(video_file(tmp_path, 1000))
     journal = crashed(fake, post, PUT, act=True, mode="inbox")
@@ -261,6 +263,11 @@ def test_reconcile_finds_an_inbox_upload_in_the_inbox_then_posted(tmp_path: Path
     found = reconcile(fake, post, journal.sent(), mode="direct")
     [posted] = fake.in_inbox
     assert found == Published(posted.publish_id, None, (posted.publish_id,), INBOX_RESULT)
+    fake.finish_in_app(posted)
+    private = reconcile(fake, post, journal.sent(), mode="direct")
+    assert private is not None and private.remote_id == posted.publish_id
+    assert private.visibility == INBOX_POSTED
+    posted.status = "SEND_TO_USER_INBOX"
     fake.finish_in_app(posted, public=True)
     later = reconcile(fake, post, journal.sent(), mode="inbox")
     assert later is not None and later.remote_id == posted.post_id and later.visibility is None
