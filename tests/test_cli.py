@@ -188,14 +188,22 @@ def test_config_errors_name_the_config(tmp_path: Path, capsys: pytest.CaptureFix
 def test_feasibility_problems_fail_validate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Text alone cannot go to Instagram, TikTok or YouTube: validate says so, per platform."""
-    path = make(tmp_path, 'body = "Halo"\n')
-    code, _, err = run(capsys, "validate", str(path))
+    """Text alone cannot go to Instagram, TikTok or YouTube: named in targets, validate says
+    so per platform; without targets they are skipped with the reason."""
+    targeted = make(
+        tmp_path, 'body = "Halo"\ntargets = ["facebook", "instagram", "tiktok", "youtube"]\n'
+    )
+    code, _, err = run(capsys, "validate", str(targeted))
     assert code == 2
     assert "instagram: Instagram needs an image or a video" in err
     assert "tiktok: TikTok needs a video or photos" in err
     assert "youtube: YouTube needs a video" in err
     assert "facebook" not in err
+    plain = make(tmp_path, 'body = "Halo"\n')
+    code, out, err = run(capsys, "validate", str(plain))
+    assert code == 0, err
+    assert "ready for facebook, twitter" in out
+    assert "skipped youtube: no video" in out
 
 
 def test_validate_example_ok(capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,7 +65,9 @@ def test_publish_example_to_all_five(world: World, tmp_path: Path) -> None:
     assert len(world.tiktok.posts) == 1
     assert len(world.youtube.videos) == 1
     assert len(world.twitter.tweets) == 1
-    assert world.twitter.tweets[0].text.endswith("#KPUMelayani\n#PemiluSerentak2024")
+    assert world.twitter.tweets[0].text.endswith(
+        "…\nSelengkapnya: https://kab-musirawas.kpu.go.id\n#KPUMelayani"
+    )
 
 
 def test_one_platform_failing_does_not_stop_the_others(world: World, tmp_path: Path) -> None:

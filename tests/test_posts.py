@@ -413,8 +413,11 @@ def test_fitting_properties(body: str, limit: int, tags: list[str], cap: int | N
     if result.trimmed and "hashtags" not in result.dropped:
         if "\nSelengkapnya: https://kpu.example/full" in result.text:
             assert_clean_ending(result.text.split("\nSelengkapnya: ", 1)[0])
-        else:  # only when not even a word fits beside it
-            assert weighted_length("… Selengkapnya: https://kpu.example/full") > limit // 2
+        else:  # only when not even the first word fits beside it
+            tail = [line for line in result.text.split("\n") if line.startswith("#")]
+            first = body.split()[0]
+            shortest = "\n".join([first + ELLIPSIS, more.line, *tail])
+            assert weighted_length(shortest) > limit
     inline = {t.casefold() for t in hashtags.inline(body)}
     kept = [t for t in tags if t not in result.left_out and t.casefold() not in inline]
     if kept and result.left_out:
@@ -447,3 +450,27 @@ def test_fitting_work_grows_linearly_with_the_text() -> None:
 
     small, large = work(20_000), work(80_000)
     assert large < 4 * small * 1.3
+
+
+# -- Instagram's first comment -----------------------------------------------------------------
+
+
+def test_instagram_first_comment_takes_the_hashtags_and_the_link() -> None:
+    """first_comment = "both": the caption keeps its words, the comment gets the read-more
+    line and the listed hashtags; preview JSON shows the comment."""
+    config = _config(platforms={"instagram": {"first_comment": "both", "max_length": 600}})
+    post = _post(_plan(RELEASE, config), "instagram")
+    comment = post.extra["first_comment"]
+    assert comment.startswith(f"Selengkapnya: {SITE}\n")
+    assert comment.endswith("#KPUMelayani #PilkadaMusiRawas2024 #TemanPemilih #PemiluDamai #DPT2024")
+    assert "Selengkapnya:" not in post.text and "#PilkadaMusiRawas2024" not in post.text
+    assert post.to_json()["first_comment"] == comment
+
+
+def test_a_link_in_an_instagram_caption_is_said_to_be_plain_text() -> None:
+    """Without first_comment, a caption whose read-more link is a URL gets a warning."""
+    config = _config(platforms={"instagram": {"max_length": 600}})
+    post = _post(_plan(RELEASE, config), "instagram")
+    assert any("does not make links in captions clickable" in w for w in post.warnings)
+    example = _post(_plan(EXAMPLE / "announcement.toml", _config()), "instagram")
+    assert not any("clickable" in w for w in example.warnings)  # Find Us lines are for reading

@@ -63,6 +63,7 @@ The new token is saved before anything uses it. An expired one cannot be renewed
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -552,7 +553,7 @@ class _Flow:
         )
         self.ctx.remember(comment="failed", comment_error=message)
         self.step(message)
-        return published
+        return dataclasses.replace(published, note=message)
 
     async def find_comment(self, media_id: str, text: str) -> str | None:
         """The id of the comment on ``media_id`` whose text is exactly ``text``, or None.

@@ -140,6 +140,10 @@ class InstagramAdapter(Adapter):
         choice.media = tuple(with_urls)
         return choice
 
+    #: A URL in a caption is plain text on Instagram: render warns, and suggests
+    #: ``first_comment = "link"``.
+    links_clickable = False
+
     def first_comment_moves(self) -> frozenset[str]:
         """``first_comment`` in ``[platforms.instagram]``: the hashtags, the link or both go
         into the post's first comment, which publish posts right after the post."""

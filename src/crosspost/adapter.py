@@ -139,6 +139,9 @@ class Published:
     #: ("in the TikTok inbox: open TikTok to finish the post"). Results, JSON
     #: and ``queue`` show it, so a post that is not public never reads as one.
     visibility: str | None = None
+    #: What a person should know about a post that went out (its first comment
+    #: was refused): the result's message, in text, JSON and cron's report.
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,14 +463,8 @@ class Adapter(ABC):
             comment = _first_comment(moves, draft, listed, link, read_more, parts, trimmed)
             if comment:
                 extra["first_comment"] = comment
-        if not self.links_clickable and "link" not in moves:
-            shown = [u.text for p in parts for u in twittertext.extract_urls(p.text)]
-            if shown:
-                warnings.append(
-                    f"{self.display_name} does not make links in captions clickable "
-                    f'({shown[0]}); set first_comment = "link" in [platforms.{self.name}] of '
-                    "the config to post it as the first comment"
-                )
+        if not self.links_clickable:
+            self._unclickable(parts, find_us, moves, warnings)
 
         post = Post(
             platform=self.name,
@@ -485,6 +482,29 @@ class Adapter(ABC):
             fallback=fallback,
         )
         return self.finish(post, fields)
+
+    def _unclickable(
+        self,
+        parts: Sequence[Part],
+        find_us: FindUs | None,
+        moves: frozenset[str],
+        warnings: list[str],
+    ) -> None:
+        """Warn that a caption's URL cannot be opened (the Find Us block's are for reading)."""
+        text = "\n".join(_before_find_us(p.text, find_us) for p in parts)
+        urls = [u.text for u in twittertext.extract_urls(text)]
+        if not urls:
+            return
+        where = f"[platforms.{self.name}]"
+        hint = (
+            "readers have to copy it"
+            if "link" in moves
+            else f'set first_comment = "link" in {where} of the config to post the link or '
+            "read-more line as the first comment instead"
+        )
+        warnings.append(
+            f"{self.display_name} does not make links in captions clickable ({urls[0]}): {hint}"
+        )
 
     def first_comment_moves(self) -> frozenset[str]:
         """What goes into a first comment instead of the caption: "hashtags", "link" (Instagram)."""
@@ -671,6 +691,15 @@ def read_more_of(platform: str, line: fitting.ReadMore | None) -> fitting.ReadMo
     return line if line is not None and line.url == readmore.placeholder(platform) else None
 
 
+def _before_find_us(text: str, find_us: FindUs | None) -> str:
+    """``text`` up to where its Find Us block starts (all of it when it has none)."""
+    if find_us is None:
+        return text
+    starts = [text.rfind(mark) for mark in (find_us.rule, find_us.heading) if mark]
+    found = [i for i in starts if i >= 0]
+    return text[: min(found)] if found else text
+
+
 def _left_out(listed: Sequence[str], text: str) -> tuple[str, ...]:
     """The listed hashtags that ``text`` does not show."""
     shown = {tag.casefold() for tag in hashtags.inline(text)}
@@ -708,11 +737,16 @@ def public_url(media: MediaFile, base_url: str | None) -> MediaFile | None:
 
     Platforms that fetch media themselves (Instagram, TikTok photos) need a URL
     the user hosts; ``media_base_url`` in config names where the files live.
+    The path is percent-encoded, and a path that leaves the announcement's
+    folder (``../``) has no URL there (``crosspost.hosting``).
     """
     if media.url:
         return media
     if base_url and media.path is not None:
-        return dataclasses.replace(media, url=base_url.rstrip("/") + "/" + media.name.lstrip("./"))
+        from crosspost.hosting import hosted_url
+
+        url = hosted_url(base_url, media.name)
+        return dataclasses.replace(media, url=url) if url else None
     return None
 
 

@@ -525,17 +525,15 @@ async def _one(
             return Result(name, "unknown", code="internal", message=message, exception=exc)
         return _failed(name, journal, exc, policy, code="internal", message=message)
     progress.step(name, "published")
-    if note is not None:
-        result = _record_published(name, journal, published.remote_id, published.url)
-        return dataclasses.replace(result, message=result.message or note)
     visibility = published.visibility or (
         f"not public: {todo.post.visibility}" if todo.post.visibility else None
     )
     result = _record_published(name, journal, published.remote_id, published.url, visibility)
-    if visibility and not result.message:
-        # A post only the account can see must never read as a public one.
-        result = dataclasses.replace(result, message=visibility)
-    return result
+    if result.message:  # the state could not be written: that message comes first
+        return result
+    # A post only the account can see must never read as a public one.
+    said = [text for text in (visibility, published.note, note) if text]
+    return dataclasses.replace(result, message="; ".join(said) or None)
 
 
 @dataclass

@@ -130,6 +130,7 @@ def test_a_refused_comment_leaves_the_post_published_and_says_why() -> None:
     assert "first comment was not posted" in handles["comment_error"]
     assert "by hand" in handles["comment_error"]
     assert handles["comment_error"] in progress.steps
+    assert result.note == handles["comment_error"]  # the run's result says it too
     assert "comment_id" not in handles
     assert fake.access_token not in handles["comment_error"]
     assert len(fake.calls(COMMENTS)) == 1

@@ -76,6 +76,20 @@ def show_plan(plan: Plan, out: Console) -> None:
         out.print(Text(f"! {warning}", style="yellow"), soft_wrap=True)
     for post in plan.posts:
         show_post(post, out)
+    show_skipped(plan, out)
+
+
+def show_skipped(plan: Plan, out: Console) -> None:
+    """One line per platform the announcement skips (no ``targets``, and it cannot take it)."""
+    from rich.text import Text
+
+    for platform, reason in plan.skipped.items():
+        name = NAMES.get(platform, platform)
+        out.print(
+            Text(f"– {name} skipped: {reason} (name it in targets to make it a problem)"),
+            style="dim",
+            soft_wrap=True,
+        )
 
 
 def show_post(post: Post, out: Console) -> None:
@@ -109,6 +123,11 @@ def show_post(post: Post, out: Console) -> None:
         for media in post.media:
             where = f" ← {media.url}" if media.url and media.path else ""
             rows.append(Text(f"📎 {media.kind}: {media.name}{where}", style="cyan"))
+    comment = post.extra.get("first_comment")
+    if comment:
+        rows.append(Text(""))
+        rows.append(Text("💬 first comment:", style="bold cyan"))
+        rows.append(Text(comment, style="cyan"))
     tags = post.extra.get("tags")
     if tags:
         rows.append(Text("tags: " + ", ".join(tags), style="cyan"))

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from crosspost.cli._options import AnnouncementArg, ConfigOpt, JsonOpt, PlatformOpt
-from crosspost.cli._output import error, human, print_json, show_plan, show_results
+from crosspost.cli._output import (
+    error,
+    human,
+    print_json,
+    show_plan,
+    show_results,
+    show_skipped,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -468,7 +475,10 @@ def report(
 
     if json:
         results_json = [r.to_json() for r in results]
-        print_json({"announcement": plan.loaded.id, **(extra or {}), "results": results_json})
+        document = {"announcement": plan.loaded.id, **(extra or {}), "results": results_json}
+        if plan.skipped:
+            document["skipped"] = [{"platform": n, "reason": r} for n, r in plan.skipped.items()]
+        print_json(document)
     elif out.is_terminal or not all(
         r.quiet or (r.earlier and r.status == "published") for r in results
     ):
@@ -476,6 +486,7 @@ def report(
         if steps:
             out.file.write(steps)
         show_results(results, out)
+        show_skipped(plan, out)
     code = exit_code(results)
     if code:
         raise typer.Exit(code)

@@ -54,6 +54,8 @@ def validate(
             else f"ready for {names}"
         )
         out.print(Text(f"✓ {path}: {ready}", style="green"), soft_wrap=True)
+        for platform, reason in plan.skipped.items():
+            out.print(Text(f"  – skipped {platform}: {reason}", style="dim"), soft_wrap=True)
         for warning in plan.loaded.warnings:
             out.print(Text(f"  ! {warning}", style="yellow"), soft_wrap=True)
         for warning in blackout_warnings(plan, found):
