@@ -428,6 +428,9 @@ _NOT_LABEL: Final = frozenset("!'#%&()*+,\\./:;<=>?@[]^{|}~$") | _class_chars(
 )
 
 
+_SPACE_RE: Final = re.compile(f"[{_SPACES}]")
+
+
 def _utf16_length(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript's ``String.length`` counts."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
@@ -615,12 +618,27 @@ _HASH_SIGNS: Final = re.compile("[#＃]")
 def extract_hashtags(text: str) -> list[Entity]:
     """Hashtags in ``text`` (``text`` without the ``#``); a hashtag inside a URL is dropped."""
     tags = _hashtags(text)
-    if not tags:
+    if not tags or not any(_may_be_in_url(text, tag.start) for tag in tags):
         return tags
     urls = extract_urls(text)
     if not urls:
         return tags
     return [e for e in _remove_overlapping([*tags, *urls]) if e.kind == "hashtag"]
+
+
+def _may_be_in_url(text: str, sign: int) -> bool:
+    """Whether a URL could hold the hashtag sign at ``sign`` (else no URL check is needed).
+
+    Only a URL that starts before a hashtag can drop it, and then it holds the sign. A URL
+    has no spaces and is at most 4,096 UTF-16 units long; an ASCII "#" can only be in its
+    path or query, after the domain and its "."; so without a "." since the last space
+    (and within 4,096 characters) before "#", no URL holds it. A fullwidth "＃" is a domain
+    character, so it is always checked.
+    """
+    if text[sign] != "#":
+        return True
+    dot = text.rfind(".", max(sign - _MAX_URL_LENGTH, 0), sign)
+    return dot >= 0 and _SPACE_RE.search(text, dot, sign) is None
 
 
 def extract_mentions(text: str) -> list[Entity]:
