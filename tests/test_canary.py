@@ -289,11 +289,13 @@ sys.exit(main(sys.argv[1:]))
 #: Runs the CLI with an internal error after publishing (exit 70), whose message
 #: carries the X token it was given.
 BUG_AFTER_PUBLISHING = """
+import importlib
 import os
 import sys
 from crosspost.cli import main
 
-command = sys.modules["crosspost.cli.publish"]  # the package's "publish" is the function
+# Commands load on first use: load this one now to break it.
+command = importlib.import_module("crosspost.cli.publish")
 
 def broken(*args, **kwargs):
     raise RuntimeError("cannot show " + os.environ["CROSSPOST_TWITTER_ACCESS_TOKEN"])
