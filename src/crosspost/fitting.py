@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from functools import lru_cache
 
 import regex
 
@@ -101,6 +102,7 @@ _DANGLING = regex.compile(
 )
 _ATTRIBUTED_QUOTE = regex.compile(r"(?<![.!?…])[”»]|(?<=[,;:])\"")
 _OPENERS = {"“": "”", "«": "»", "(": ")", "[": "]", "{": "}"}
+_PAIRED = regex.compile(r'[“”«»()\[\]{}"]')
 _CLOSERS = set(_OPENERS.values())
 
 
@@ -326,10 +328,13 @@ def appended_hashtags(draft: Draft, body: str) -> list[str]:
     return tags
 
 
-def _inline(text: str) -> list[str]:
+@lru_cache(maxsize=8)
+def _inline(text: str) -> tuple[str, ...]:
+    # Cached: while fitting, the same body is composed again after each step
+    # (a dict finds the same string object without comparing its characters).
     if "#" not in text and "＃" not in text:  # most texts: skip the extraction
-        return []
-    return [entity.text for entity in twittertext.extract_hashtags(text)]
+        return ()
+    return tuple(entity.text for entity in twittertext.extract_hashtags(text))
 
 
 # -- how a cut text ends -------------------------------------------------------------
@@ -382,7 +387,7 @@ def _tail_start(text: str) -> int:
 def _closers(text: str) -> str:
     """The closing quotes and brackets for those ``text`` leaves open, innermost first."""
     stack: list[str] = []
-    for ch in text:
+    for ch in _PAIRED.findall(text):
         if ch in _OPENERS:
             stack.append(_OPENERS[ch])
         elif ch in _CLOSERS:
@@ -595,6 +600,10 @@ def fit(
     shape = _Shape()
     dropped: list[str] = []
     body_allowed = False
+    # Sections only add to the body's length: when the body alone is over the
+    # limit, no post with the whole body can fit, and measuring each would cost
+    # a pass over the whole text per step.
+    whole_fits = measure(body) <= limit
 
     def result(text: str, trimmed: bool, fits: bool = True) -> Fit:
         # Report where each thing ended up, not every intermediate step: the
@@ -610,9 +619,10 @@ def fit(
         return Fit(text, measure(text), fits, trimmed, tuple(final), tuple(notes), left)
 
     def attempt() -> Fit | None:
-        text = _compose(draft, layout, shape, body, trimmed=False)
-        if measure(text) <= limit:
-            return result(text, False)
+        if whole_fits:
+            text = _compose(draft, layout, shape, body, trimmed=False)
+            if measure(text) <= limit:
+                return result(text, False)
         if body_allowed:
             trimmed = _trim_body(draft, layout, shape, body, limit, measure)
             if trimmed is not None:
