@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from crosspost import hashtags, readmore
 from crosspost.config import Configuration, parse_config
-from crosspost.fitting import ELLIPSIS, Draft, Layout, ReadMore, fit, split
+from crosspost.fitting import ELLIPSIS, Draft, Layout, ReadMore, appended_hashtags, fit, split
 from crosspost.loader import load_announcement
 from crosspost.models import Loaded
 from crosspost.planning import Plan, build
@@ -414,8 +414,8 @@ def test_fitting_properties(body: str, limit: int, tags: list[str], cap: int | N
         if "\nSelengkapnya: https://kpu.example/full" in result.text:
             assert_clean_ending(result.text.split("\nSelengkapnya: ", 1)[0])
         else:  # only when not even the first word fits beside it
-            tail = [line for line in result.text.split("\n") if line.startswith("#")]
             first = body.split()[0]
+            tail = [f"#{t}" for t in appended_hashtags(draft, first)]
             shortest = "\n".join([first + ELLIPSIS, more.line, *tail])
             assert weighted_length(shortest) > limit
     inline = {t.casefold() for t in hashtags.inline(body)}
@@ -462,7 +462,9 @@ def test_instagram_first_comment_takes_the_hashtags_and_the_link() -> None:
     post = _post(_plan(RELEASE, config), "instagram")
     comment = post.extra["first_comment"]
     assert comment.startswith(f"Selengkapnya: {SITE}\n")
-    assert comment.endswith("#KPUMelayani #PilkadaMusiRawas2024 #TemanPemilih #PemiluDamai #DPT2024")
+    assert comment.endswith(
+        "#KPUMelayani #PilkadaMusiRawas2024 #TemanPemilih #PemiluDamai #DPT2024"
+    )
     assert "Selengkapnya:" not in post.text and "#PilkadaMusiRawas2024" not in post.text
     assert post.to_json()["first_comment"] == comment
 
