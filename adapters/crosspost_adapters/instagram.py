@@ -115,6 +115,15 @@ class InstagramAdapter(Adapter):
         if not images and not videos:
             choice.problems.append("Instagram needs an image or a video; this post has neither")
             return choice
+        unhosted = not settings.media_base_url and not any(m.url for m in images)
+        if images and videos and unhosted and settings.login == "facebook":
+            # Instagram fetches images from a web address, but takes a Reel as an upload:
+            # an office without web hosting still gets its post, as a Reel.
+            images = []
+            choice.warnings.append(
+                "the images have no public web address (no media_base_url, no url): Instagram "
+                "posts the video as a Reel, uploaded from the file"
+            )
         picked = images[:MAX_CAROUSEL] if images else videos[:1]
         if images and videos:
             choice.warnings.append("images and a video: Instagram posts the images, not the video")
