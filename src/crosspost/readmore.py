@@ -78,14 +78,9 @@ def choose(
     if text is None:
         text = default_text(language)
     site = website(find_us if find_us is not None else config.config.find_us)
-    urls = [u.text for u in twittertext.extract_urls(body)] if "." in body else []
-    candidates = [
-        link,
-        settings.read_more,
-        config.config.read_more,
-        site.url if site else None,
-        urls[0] if urls else None,
-    ]
+    candidates = [link, settings.read_more, config.config.read_more, site.url if site else None]
+    if not any(candidates) and "." in body:  # the body's own URL, only as a last resort
+        candidates += [u.text for u in twittertext.extract_urls(body)][:1]
     found = [ReadMore(url, text) for url in candidates if url]
     if settings.continue_on is not None and not link:
         return ReadMore(placeholder(settings.continue_on), text), (found[0] if found else None)
