@@ -29,8 +29,6 @@ import cProfile
 import dataclasses
 import io
 import json
-import os
-import platform
 import pstats
 import random
 import statistics
@@ -40,6 +38,8 @@ import time
 import tomllib
 from pathlib import Path
 from typing import Any
+
+from machine import machine  # bench/machine.py (scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "musi-rawas" / "announcement.toml"
@@ -199,31 +199,6 @@ def child(args: list[str], timeout: float) -> tuple[str, Any]:
     return "ok", json.loads(done.stdout)
 
 
-def machine() -> str:
-    """CPU model, cores, Python, OS and the commit measured."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    return (
-        f"{model}, {os.cpu_count()} cores (nproc), Python {platform.python_version()}, "
-        f"{platform.platform()}; commit {commit or '?'}"
-    )
-
-
 def main() -> None:
     """Every case and scope, then the optional profile."""
     parser = argparse.ArgumentParser()
@@ -242,7 +217,7 @@ def main() -> None:
         print(json.dumps(time_case(args.case, args.scope)))
         return
 
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(commit=True)}")
     print(
         f"{'case':<16} {'scope':<5} {'KB':>6} {'build ms':>9} {'ms/KB':>7} {'x 10 KB':>7} "
         f"{'scan ms':>8} {'x scan':>7} {'weighted ms':>11}  posts (chars, problems)"

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -39,6 +38,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # bench/machine.py (scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "musi-rawas" / "announcement.toml"
@@ -49,22 +50,6 @@ COMMANDS = {
     "floor": [sys.executable, str(ROOT / "bench" / "floor_app.py"), "preview", "x"],
     "preview": [sys.executable, "-m", "crosspost", "preview", str(EXAMPLE)],
 }
-
-
-def machine() -> str:
-    """CPU model, cores, Python and OS, for the report."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{model}, {os.cpu_count()} cores (nproc), Python {platform.python_version()}, "
-        f"{platform.platform()}"
-    )
 
 
 Times = dict[str, dict[str, list[float]]]  # command -> "wall" / "cpu" -> seconds per run

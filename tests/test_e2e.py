@@ -18,9 +18,17 @@ SEED = ROOT / "tests" / "data" / "musi-rawas-post.txt"
 
 
 def crosspost(
-    world: World, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+    world: World,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    config: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m crosspost` as a separate process, with its home in tmp_path."""
+    """Run `python -m crosspost` as a separate process, with its home in tmp_path.
+
+    ``env``: the variables instead of the fakes' credentials; ``config``: a config
+    file instead of the example's pointed at the fakes.
+    """
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")} | {
@@ -28,7 +36,7 @@ def crosspost(
         "NO_COLOR": "1",
     }
     environ |= world.environ() if env is None else env
-    config = world.config(tmp_path / "config.toml")
+    config = config or world.config(tmp_path / "config.toml")
     return subprocess.run(
         [sys.executable, "-m", "crosspost", *args, "--config", str(config)],
         capture_output=True,

@@ -5,9 +5,7 @@ where the post is (public, private, or waiting in the TikTok inbox)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +13,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
 from tests.fakes.tiktok import FakeTikTok
 from tests.fakes.world import World
+from tests.test_e2e import crosspost
 
 ANNOUNCEMENT = EXAMPLE / "announcement.toml"
 
@@ -38,19 +37,7 @@ def run(world: World, tmp_path: Path, *args: str) -> subprocess.CompletedProcess
     data = tomllib.loads(path.read_text("utf-8"))
     data["platforms"]["instagram"].pop("media_base_url")  # no web server for the media
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
-    environ |= {"CROSSPOST_HOME": str(home), "NO_COLOR": "1"} | world.environ()
-    return subprocess.run(
-        [sys.executable, "-m", "crosspost", *args, "--config", str(path)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        cwd=ROOT,
-        timeout=180,
-        check=False,
-    )
+    return crosspost(world, tmp_path, *args, config=path)
 
 
 def test_an_office_without_hosting_or_an_audited_app_reaches_all_five(

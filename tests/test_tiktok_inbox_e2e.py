@@ -8,9 +8,7 @@ The real ``crosspost`` command runs as a separate process against FakeTikTok on
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +16,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
 from tests.fakes.tiktok import FakeTikTok
 from tests.fakes.world import World
+from tests.test_e2e import crosspost as run_cli
 
 ANNOUNCEMENT = EXAMPLE / "announcement.toml"
 PUBLISH = ("publish", "--now", "--platform", "tiktok")
@@ -49,21 +48,13 @@ def inbox_config(world: World, tmp_path: Path) -> Path:
 
 
 def crosspost(world: World, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m crosspost ARGS --config …`` with its home in tmp_path."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CROSSPOST_")}
-    environ |= {"CROSSPOST_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
-    environ |= world.environ()
-    config = inbox_config(world, tmp_path)
-    return subprocess.run(
-        [sys.executable, "-m", "crosspost", *args, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        cwd=ROOT,
-        timeout=180,
-        check=False,
+    """``python -m crosspost ARGS --config …`` in inbox mode, with wide output lines."""
+    return run_cli(
+        world,
+        tmp_path,
+        *args,
+        env=world.environ() | {"COLUMNS": "200"},
+        config=inbox_config(world, tmp_path),
     )
 
 
