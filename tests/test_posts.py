@@ -414,7 +414,10 @@ def test_fitting_properties(body: str, limit: int, tags: list[str], cap: int | N
         if "\nSelengkapnya: https://kpu.example/full" in result.text:
             assert_clean_ending(result.text.split("\nSelengkapnya: ", 1)[0])
         else:  # only when not even the first word fits beside it
-            first = body.split()[0]
+            # The shortest stub a cut can keep: up to the first word with a letter or
+            # digit (a leading emoji alone is never kept).
+            stub = regex.match(r"\s*(?:\S*[^\p{L}\p{N}\s]\S*\s+)*?\S*[\p{L}\p{N}]\S*", body)
+            first = stub[0].strip() if stub else body.split()[0]
             tail = [f"#{t}" for t in appended_hashtags(draft, first)]
             shortest = "\n".join([first + ELLIPSIS, more.line, *tail])
             assert weighted_length(shortest) > limit
@@ -476,3 +479,24 @@ def test_a_link_in_an_instagram_caption_is_said_to_be_plain_text() -> None:
     assert any("does not make links in captions clickable" in w for w in post.warnings)
     example = _post(_plan(EXAMPLE / "announcement.toml", _config()), "instagram")
     assert not any("clickable" in w for w in example.warnings)  # Find Us lines are for reading
+
+
+def test_a_rerun_sends_what_the_earlier_attempt_chose() -> None:
+    """After a lost answer, the continue_on post is rebuilt as the journal says it was sent:
+    with the recorded URL, or as the fallback, whatever the other platform did since."""
+    import asyncio
+
+    from crosspost.api import Progress
+    from crosspost.publishing import FALLBACK, _Others
+
+    config = _config(platforms={"twitter": {"continue_on": "facebook"}})
+    plan = _plan(EXAMPLE / "announcement.toml", config)
+    x, adapter = _post(plan, "twitter"), plan.adapters["twitter"]
+    others = _Others({}, {"facebook": "https://www.facebook.com/1_2"})
+    url = "https://www.facebook.com/9_9"
+    post, note, chosen = asyncio.run(others.continued(x, adapter, Progress(), url))
+    assert f"Selengkapnya: {url}\n" in post.text and chosen == url and note is None
+    post, note, chosen = asyncio.run(others.continued(x, adapter, Progress(), FALLBACK))
+    assert post.parts == x.fallback and chosen == FALLBACK and note
+    post, _, chosen = asyncio.run(others.continued(x, adapter, Progress()))
+    assert chosen == "https://www.facebook.com/1_2" and chosen in post.text

@@ -449,9 +449,14 @@ async def _one(
     name = todo.post.platform
     adapter = plan.adapters[name]
     note = None
+    continued: str | None = None
     if todo.post.continue_on is not None:
-        # Before anything else, even a reconcile: the post as sent holds the URL.
-        post, note = await others.continued(todo.post, adapter, progress)
+        # Before anything else, even a reconcile: the post as sent holds the URL. An
+        # earlier attempt's choice (recorded as ``continued``) is kept, so a rerun
+        # looks for, and finishes, exactly what that attempt sent.
+        earlier = todo.previous.handles.get("continued") if todo.previous else None
+        chosen = earlier if todo.reconcile and isinstance(earlier, str) else None
+        post, note, continued = await others.continued(todo.post, adapter, progress, chosen)
         todo = dataclasses.replace(todo, post=post)
     ctx = PublishContext(
         client=client,
@@ -499,6 +504,8 @@ async def _one(
             return found
         else:
             journal.start(name, previous)
+    if continued is not None:
+        journal.handles[name]["continued"] = continued  # written with ``sending``
     try:
         published = await adapter.publish(todo.post, ctx)
     except PlatformError as exc:
@@ -536,6 +543,10 @@ async def _one(
     return dataclasses.replace(result, message="; ".join(said) or None)
 
 
+#: What the journal records when a ``continue_on`` post went out with its usual link.
+FALLBACK = "fallback"
+
+
 @dataclass
 class _Others:
     """The other platforms of this run, for a post whose read-more link is one's post."""
@@ -544,26 +555,31 @@ class _Others:
     urls: Mapping[str, str]
 
     async def continued(
-        self, post: Post, adapter: Adapter, progress: Progress
-    ) -> tuple[Post, str | None]:
-        """``post`` with the other platform's URL filled in, or its fallback (and why)."""
+        self, post: Post, adapter: Adapter, progress: Progress, chosen: str | None = None
+    ) -> tuple[Post, str | None, str]:
+        """``post`` with the other platform's URL filled in, or its fallback; why it is the
+        fallback; and what was chosen (the URL, or "fallback") for the journal.
+
+        ``chosen``: what an earlier attempt sent, to be sent (and looked for) again.
+        """
         from crosspost import readmore
 
         other = post.continue_on
         assert other is not None
-        url = self.urls.get(other)
+        url = self.urls.get(other) if chosen is None else chosen
         task = self.tasks.get(other)
-        if url is None and task is not None:
+        if chosen is None and url is None and task is not None:
             progress.step(post.platform, f"waiting for the {other} post: it is the read-more link")
             await asyncio.wait([task])
             if not task.cancelled() and task.exception() is None:
                 done = task.result()
                 url = done.url if done.status == "published" else None
-        if url:
+        why = f"the {other} post did not go out"
+        if url and url != FALLBACK:
+            texts = [readmore.fill(part.text, other, url) for part in post.parts]
             parts = tuple(
                 Part(text, adapter.measure(text), part.limit)
-                for part in post.parts
-                if (text := readmore.fill(part.text, other, url))
+                for text, part in zip(texts, post.parts, strict=True)
             )
             if all(part.length <= part.limit for part in parts):
                 extra = {
@@ -573,12 +589,11 @@ class _Others:
                 filled = dataclasses.replace(
                     post, parts=parts, extra=extra, continue_on=None, fallback=()
                 )
-                return filled, None
+                return filled, None, url
             why = f"the {other} post's URL is too long for this post"
-        else:
-            why = f"the {other} post did not go out"
         note = f'{why}, so the read-more link is the usual one (continue_on = "{other}")'
-        return dataclasses.replace(post, parts=post.fallback, continue_on=None, fallback=()), note
+        fallback = dataclasses.replace(post, parts=post.fallback, continue_on=None, fallback=())
+        return fallback, note, FALLBACK
 
 
 async def _reconcile(
