@@ -432,9 +432,11 @@ class Adapter(ABC):
             read_more=None if "link" in moves else read_more,
             max_hashtags=limits.hashtags,
         )
-        # Only a read-more line that is the other post's placeholder waits for it.
+        # Only a read-more line that holds the other post's place waits for that post.
         waits_for = self.settings.continue_on
-        if waits_for is not None and draft.read_more != read_more_of(waits_for, read_more):
+        if waits_for is not None and (
+            draft.read_more is None or draft.read_more.url != readmore.placeholder(waits_for)
+        ):
             waits_for = None
         measure = readmore.measuring(self.measure, waits_for)
         parts, trimmed = self._fit_body(
@@ -682,13 +684,6 @@ class Adapter(ABC):
             self.name,
             f"{self.display_name} offers no way to look for the post; check the account",
         )
-
-
-def read_more_of(platform: str, line: fitting.ReadMore | None) -> fitting.ReadMore | None:
-    """``line`` when it is the placeholder of ``platform``'s post, else None."""
-    from crosspost import readmore
-
-    return line if line is not None and line.url == readmore.placeholder(platform) else None
 
 
 def _before_find_us(text: str, find_us: FindUs | None) -> str:
