@@ -259,6 +259,8 @@ class Adapter(ABC):
     name: ClassVar[str]
     #: How people call it ("X / Twitter").
     display_name: ClassVar[str]
+    #: Other names users may write for this platform (a plugin's; registry.canonical).
+    aliases: ClassVar[tuple[str, ...]] = ()
     #: The unit the body limit is counted in; ``title_unit`` for the title.
     unit: ClassVar[Unit] = Unit.CHARS
     title_unit: ClassVar[Unit] = Unit.CHARS

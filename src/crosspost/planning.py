@@ -53,14 +53,28 @@ class Plan:
 def platforms_for(
     loaded: Loaded, config: Configuration, only: Sequence[str] = ()
 ) -> tuple[str, ...]:
-    """The platforms this run publishes to: targets, enabled ones, ``--platform`` choices."""
+    """The platforms this run publishes to: targets, enabled ones, ``--platform`` choices.
+
+    A platform is enabled unless its ``[platforms.<name>]`` table says
+    ``enabled = false``. Without ``targets``: every enabled built-in, and each
+    plugin that has a table in the config; a plugin without one is used only
+    when the announcement targets it, so installing a package never starts
+    posting to a new network (docs/plugins.md).
+    """
     chosen = [registry.canonical(name) for name in only]
-    candidates = list(registry.builtin_names())
-    candidates += [name for name in config.platforms if name not in candidates]
-    enabled = [name for name in candidates if (s := config.for_platform(name)) is None or s.enabled]
-    base = list(loaded.targets) if loaded.targets is not None else enabled
-    disabled = [name for name in base if name not in enabled]
-    if disabled and loaded.targets is not None:
+    builtin = registry.builtin_names()
+
+    def enabled(name: str) -> bool:
+        settings = config.for_platform(name)
+        return settings is None or settings.enabled
+
+    if loaded.targets is not None:
+        base = list(loaded.targets)
+    else:
+        tabled = [name for name in config.platforms if name not in builtin]
+        base = [name for name in [*builtin, *tabled] if enabled(name)]
+    disabled = [name for name in base if not enabled(name)]
+    if disabled:
         raise ConfigError(
             f"{loaded.source}: targets {', '.join(disabled)}, which the config disables "
             "(enabled = false)"
@@ -73,7 +87,6 @@ def platforms_for(
                 f"(targets: {', '.join(base) or 'none'})"
             )
         base = [name for name in base if name in chosen]
-    builtin = registry.builtin_names()
     order = list(builtin) + sorted(set(base) - set(builtin))
     return tuple(name for name in order if name in base)
 
