@@ -86,7 +86,7 @@ def show_skipped(plan: Plan, out: Console) -> None:
     for platform, reason in plan.skipped.items():
         name = NAMES.get(platform, platform)
         out.print(
-            Text(f"– {name} skipped: {reason} (name it in targets to make it a problem)"),
+            Text(f"– {name} skipped: {reason}"),
             style="dim",
             soft_wrap=True,
         )
