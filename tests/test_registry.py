@@ -308,3 +308,13 @@ def test_plugin_table_with_enabled_false_disables_it(
     assert platforms(tmp_path, 'body = "Halo"\n', off) == registry.builtin_names()
     with pytest.raises(ConfigError, match="targets good, which the config disables"):
         platforms(tmp_path, 'body = "Halo"\ntargets = ["good"]\n', off)
+
+
+def test_plugin_docs_show_the_example_plugin_as_it_is() -> None:
+    """docs/plugins.md carries tests/plugin_example's two files verbatim: the walk-through
+    is the plugin the end-to-end test installs and publishes through."""
+    root = ADAPTERS_DIR.parent.parent
+    doc = (root / "docs" / "plugins.md").read_text("utf-8")
+    for name, fence in [("pyproject.toml", "toml"), ("crosspost_echo.py", "python")]:
+        text = (root / "tests" / "plugin_example" / name).read_text("utf-8")
+        assert f"```{fence}\n{text}```\n" in doc, name
