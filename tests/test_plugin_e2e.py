@@ -332,6 +332,12 @@ def test_plugin_clashing_with_a_builtin_is_ignored_with_one_warning(
         "built-in adapter crosspost_adapters.facebook:FacebookAdapter"
     )
     assert result.stderr.count(warning) == 1, result.stderr
+    assert f"warning: {warning}" in result.stderr  # one readable line, not Python's format
+    assert "PluginWarning" not in result.stderr and "_warn(" not in result.stderr
+    shown = crosspost(
+        world, tmp_path, "preview", str(announcement(tmp_path, text)), env=environ(world, site)
+    )
+    assert "─ Echo ·" in shown.stdout  # the plugin's display_name titles its post
 
 
 def test_plugin_that_fails_to_import_is_exit_2_naming_the_package(

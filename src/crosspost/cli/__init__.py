@@ -136,6 +136,25 @@ def _root(
     """crosspost: one announcement, published well on five networks."""
 
 
+def _plugin_warnings_as_lines() -> None:
+    """Show a plugin's warning (a name clash) as one readable line, not Python's format."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        from crosspost.registry import PluginWarning
+
+        if issubclass(category, PluginWarning):
+            from crosspost.cli._output import console
+
+            console(stderr=True).print(f"warning: {message}", soft_wrap=True, markup=False)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     from crosspost.errors import CrosspostError
@@ -145,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     from crosspost.cli import _output
 
     _output.DEBUG = debug
+    _plugin_warnings_as_lines()
     command = typer.main.get_command(app)
     try:
         # Standalone mode: click prints usage errors itself (exit 2) and turns

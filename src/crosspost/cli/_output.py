@@ -24,13 +24,29 @@ if TYPE_CHECKING:
 #: Set by ``crosspost.cli.main`` from ``--debug`` / ``CROSSPOST_DEBUG``.
 DEBUG = False
 
-NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "tiktok": "TikTok",
-    "youtube": "YouTube",
-    "twitter": "X / Twitter",
-}
+
+class _Names(dict[str, str]):
+    """Display names by platform: the built-ins' without importing them, a plugin's from
+    its adapter's ``display_name``."""
+
+    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        try:
+            from crosspost import registry
+
+            return registry.adapter_class(key).display_name
+        except Exception:  # an unknown name is shown as it is
+            return key if default is None else default
+
+
+NAMES = _Names(
+    facebook="Facebook",
+    instagram="Instagram",
+    tiktok="TikTok",
+    youtube="YouTube",
+    twitter="X / Twitter",
+)
 
 
 @cache
