@@ -15,24 +15,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from crosspost.adapter import Adapter, Fields, Limits, MediaChoice, Post, Published, Sent
-from crosspost.api import PublishContext, excerpt, json_body, retry_after
-from crosspost.config import PlatformSettings
-from crosspost.errors import (
+from crosspost.plugin import (
+    Adapter,
     AuthError,
+    Fields,
     InvalidContentError,
+    Limits,
+    MediaChoice,
+    MediaFile,
+    Overrides,
     PlatformError,
+    PlatformSettings,
+    Post,
+    PublishContext,
+    Published,
     RateLimitedError,
+    Sent,
     TransientError,
+    Unit,
     UnknownOutcomeError,
+    excerpt,
+    json_body,
+    retry_after,
 )
-from crosspost.models import Overrides
-from crosspost.units import Unit
 
 if TYPE_CHECKING:
     import httpx
-
-    from crosspost.media import MediaFile
 
 #: The real API's origin; ``api_base`` in ``[platforms.echo]`` points it elsewhere.
 API = "https://api.echo.example"
