@@ -48,7 +48,7 @@ _DANGLING_END = regex.compile(r"[\s,;:\-–—(\[{“‘«\"]" + "|" + _EMOJI)
 def assert_clean_ending(text: str) -> None:
     """A trimmed text never ends in ",…", "(…", an opening quote, a lone emoji, or "…"
     after a sentence that was already finished."""
-    core = text.rstrip("”)]}»\"")
+    core = text.rstrip('”)]}»"')
     if core.endswith(ELLIPSIS):
         before = core[: -len(ELLIPSIS)]
         assert before, text
@@ -355,7 +355,7 @@ def test_trim_output_is_a_prefix_plus_a_clean_ending(body: str, limit: int) -> N
     kept = result.text
     if ELLIPSIS in kept:
         kept = kept[: kept.rindex(ELLIPSIS)]
-        assert set(result.text[len(kept) + 1 :]) <= set("”)]}»\"")
+        assert set(result.text[len(kept) + 1 :]) <= set('”)]}»"')
     assert body.strip().startswith(kept)
     assert graphemes(body.strip())[: len(graphemes(kept))] == graphemes(kept)
     assert_clean_ending(result.text)
