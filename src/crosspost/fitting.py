@@ -402,11 +402,6 @@ def _closers(text: str) -> str:
     return "".join(reversed(stack))
 
 
-def with_ellipsis(prefix: str) -> str:
-    """A cut-off text as it is posted (``ending`` of a cut that is not at a line's end)."""
-    return ending(prefix)
-
-
 # -- where a text may be cut ---------------------------------------------------------
 
 
@@ -768,5 +763,4 @@ __all__ = [
     "fit_line",
     "split",
     "website",
-    "with_ellipsis",
 ]
