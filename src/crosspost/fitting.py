@@ -632,7 +632,9 @@ def fit(
             body_allowed = True
             done = attempt()
         elif step == "hashtags":
-            if not shape.hashtags or not appended_hashtags(draft, body):
+            # Listed tags may all be inline in the whole body and still be added back
+            # under a trimmed one: giving them up can help even then.
+            if not shape.hashtags or not draft.hashtags:
                 continue
             dropped.append(step)
             shape = replace(shape, hashtags=False)
