@@ -346,9 +346,9 @@ def test_plugin_that_fails_to_import_is_exit_2_naming_the_package(
     """A plugin whose module is missing: one line naming the plugin and its package, exit 2
     (a config problem), not 70 (crosspost failing unexpectedly)."""
     broken = tmp_path / "broken"
-    entry = {"mastodon": "crosspost_mastodon:MastodonAdapter"}
-    pip_install(wheel(tmp_path, "crosspost-mastodon", "0.3", entry), broken)
-    text = 'body = "Halo"\ntargets = ["mastodon", "twitter"]\n'
+    entry = {"linkedin": "crosspost_linkedin:LinkedInAdapter"}
+    pip_install(wheel(tmp_path, "crosspost-linkedin", "0.3", entry), broken)
+    text = 'body = "Halo"\ntargets = ["linkedin", "twitter"]\n'
     result = crosspost(
         world,
         tmp_path,
@@ -358,7 +358,7 @@ def test_plugin_that_fails_to_import_is_exit_2_naming_the_package(
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert (
-        'plugin "mastodon" (package crosspost-mastodon) failed to load: ModuleNotFoundError: '
-        "No module named 'crosspost_mastodon' (update or uninstall the package)"
+        'plugin "linkedin" (package crosspost-linkedin) failed to load: ModuleNotFoundError: '
+        "No module named 'crosspost_linkedin' (update or uninstall the package)"
     ) in result.stderr
     assert "Traceback" not in result.stderr

@@ -87,7 +87,8 @@ def platforms_for(
                 f"(targets: {', '.join(base) or 'none'})"
             )
         base = [name for name in base if name in chosen]
-    order = list(builtin) + sorted(set(base) - set(builtin))
+    ours = [*builtin, *registry.opt_in_names()]
+    order = ours + sorted(set(base) - set(ours))
     return tuple(name for name in order if name in base)
 
 

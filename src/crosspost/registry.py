@@ -38,6 +38,16 @@ BUILTIN: tuple[tuple[str, str], ...] = (
     ("twitter", "crosspost_adapters.twitter:TwitterAdapter"),
 )
 
+#: Built-in adapters that are used only when the config has their table or an
+#: announcement targets them (as plugins are): no office posts to Threads,
+#: Bluesky, Mastodon or Telegram without saying so. docs/platforms/<name>.md.
+OPT_IN: tuple[tuple[str, str], ...] = (
+    ("threads", "crosspost_adapters.threads:ThreadsAdapter"),
+    ("bluesky", "crosspost_adapters.bluesky:BlueskyAdapter"),
+    ("mastodon", "crosspost_adapters.mastodon:MastodonAdapter"),
+    ("telegram", "crosspost_adapters.telegram:TelegramAdapter"),
+)
+
 #: Other names users write for a built-in platform (plugins declare theirs on the
 #: adapter class: ``Adapter.aliases``).
 ALIASES = {"x": "twitter"}
@@ -58,7 +68,7 @@ def _plugins() -> dict[str, EntryPoint | str]:
     """
     from importlib.metadata import entry_points
 
-    builtin = dict(BUILTIN)
+    builtin = _ours()
     found: dict[str, EntryPoint | str] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         taken = builtin.get(ALIASES.get(ep.name, ep.name))
@@ -99,13 +109,23 @@ def _load(target: EntryPoint | str) -> object:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def _ours() -> dict[str, str]:
+    """Every adapter crosspost ships: the default ones and the opt-in ones."""
+    return dict(BUILTIN) | dict(OPT_IN)
+
+
 def _target(name: str) -> EntryPoint | str | None:
-    return dict(BUILTIN).get(name) or _plugins().get(name)
+    return _ours().get(name) or _plugins().get(name)
 
 
 def builtin_names() -> tuple[str, ...]:
-    """The built-in platform names, in publishing order."""
+    """The built-in platform names used by default, in publishing order."""
     return tuple(name for name, _ in BUILTIN)
+
+
+def opt_in_names() -> tuple[str, ...]:
+    """The built-in platforms used only when configured or targeted, in publishing order."""
+    return tuple(name for name, _ in OPT_IN)
 
 
 def names() -> tuple[str, ...]:
@@ -131,7 +151,7 @@ def _plugin_aliases() -> tuple[dict[str, str], tuple[Problem, ...]]:
         for alias in cls.aliases:
             key = alias.strip().lower()
             owner = ALIASES.get(key, key)
-            if owner in dict(BUILTIN) or owner in _plugins() or key in aliases:
+            if owner in _ours() or owner in _plugins() or key in aliases:
                 other = aliases.get(key, owner)
                 _warn(
                     f"alias '{alias}' of {_plugin(name, _plugins()[name])} is ignored: "
@@ -168,7 +188,7 @@ def adapter_class(name: str) -> type[Adapter]:
     key = canonical(name)
     target = _target(key)
     assert target is not None  # canonical() raised for unknown names
-    if key in dict(BUILTIN):
+    if key in _ours():
         return cast("type[Adapter]", _load(target))  # ours: known to be an Adapter
     return _checked(key, target)
 
