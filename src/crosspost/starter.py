@@ -65,7 +65,11 @@ def starter_config() -> str:
         "# One table per platform; enabled = false leaves a platform out of every announcement."
     )
     platforms: dict[str, Any] = {}
-    for name in registry.names():
+    for name in registry.builtin_names():
         platforms[name] = {"enabled": True}
     pieces.append(tomli_w.dumps({"platforms": platforms}))
+    pieces.append(
+        "# Used only once you add their table (docs/platforms/<name>.md): "
+        + ", ".join(registry.opt_in_names())
+    )
     return "\n".join(pieces)
