@@ -8,7 +8,6 @@ local times that do not exist or exist twice, retry notices, and --debug
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -428,12 +427,9 @@ def test_retry_told_through_progress_in_crosspost_words(
     world.twitter.fail(r"POST /2/media/upload", 503, json={"title": "Service Unavailable"})
     path, config = post_to_x(tmp_path, world)
     steps = Steps()
-    monkeypatch.setattr("crosspost.cli._progress.LineProgress", lambda out: steps)
     plan = plan_file(path, config_path=config)
     with caplog.at_level(logging.DEBUG):
-        from rich.console import Console
-
-        publish_run(plan, out=Console(file=io.StringIO()), live=False)
+        publish_run(plan, progress=steps)
     notices = [line for line in steps.lines if "retrying" in line]
     assert len(notices) == 1, steps.lines
     assert re.fullmatch(

@@ -59,7 +59,6 @@ from crosspost.state import Entry, StateError, Store
 
 if TYPE_CHECKING:
     import httpx
-    from rich.console import Console
 
     from crosspost.adapter import Adapter
     from crosspost.api import Progress, PublishContext
@@ -180,8 +179,7 @@ def run(
     *,
     store: Store | None = None,
     policy: Policy | None = None,
-    out: Console | None = None,
-    live: bool = False,
+    progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[Result]:
@@ -190,7 +188,8 @@ def run(
     Platforms the state shows as published are skipped (their earlier result is
     returned); ``sending`` and ``unknown`` ones are reconciled through the
     platform before anything is sent; missing credentials stop the run before
-    any request is made.
+    any request is made. ``progress`` is told each step (the CLI shows them;
+    the default says nothing): this module knows nothing of how they are shown.
     """
     if plan.problems:
         lines = [f"{name}: {problem}" for name, found in plan.problems.items() for problem in found]
@@ -200,7 +199,7 @@ def run(
     store = store or store_for(plan)
     try:
         with store.locked(plan.loaded.id):
-            return _run_locked(plan, store, policy, out, live, environ, transport)
+            return _run_locked(plan, store, policy, progress, environ, transport)
     finally:
         if own:
             store.close()
@@ -217,8 +216,7 @@ def _run_locked(
     plan: Plan,
     store: Store,
     policy: Policy,
-    out: Console | None,
-    live: bool,
+    progress: Progress | None,
     environ: Mapping[str, str] | None,
     transport: httpx.AsyncBaseTransport | None,
 ) -> list[Result]:
@@ -249,7 +247,7 @@ def _run_locked(
         # platform's post (continue_on) uses them, whether or not that platform runs now.
         urls = {n: e.url for n, e in entries.items() if e.status == "published" and e.url}
         fresh = asyncio.run(
-            _publish_all(sub, todo, journal, policy, out, live, environ, transport, urls)
+            _publish_all(sub, todo, journal, policy, progress, environ, transport, urls)
         )
     by_platform = {r.platform: r for r in fresh} | earlier
     return [by_platform[p.platform] for p in plan.posts]
@@ -329,8 +327,7 @@ async def _publish_all(
     todo: list[_Todo],
     journal: StoreJournal,
     policy: Policy,
-    out: Console | None,
-    live: bool,
+    progress: Progress | None,
     environ: Mapping[str, str] | None,
     transport: httpx.AsyncBaseTransport | None,
     urls: Mapping[str, str],
@@ -338,14 +335,8 @@ async def _publish_all(
     from crosspost.api import Progress, new_client
 
     async with new_client(transport=transport) as client:
-        if out is None:
-            return await _gather(plan, todo, journal, policy, client, Progress(), environ, urls)
-        from crosspost.cli._progress import LineProgress, LiveProgress
-
-        if live:
-            with LiveProgress(out) as shown:
-                return await _gather(plan, todo, journal, policy, client, shown, environ, urls)
-        return await _gather(plan, todo, journal, policy, client, LineProgress(out), environ, urls)
+        shown = progress if progress is not None else Progress()
+        return await _gather(plan, todo, journal, policy, client, shown, environ, urls)
 
 
 async def _gather(

@@ -169,9 +169,13 @@ def publish(
 
             for line in _override_lines(plan, held, override["reason"]):
                 steps.print(Text(f"! {line}", style="yellow"), soft_wrap=True)
-        results = run(
-            plan, store=store, policy=policy, out=steps, live=not json and out.is_terminal
-        )
+        from crosspost.cli._progress import LineProgress, LiveProgress
+
+        if not json and out.is_terminal:
+            with LiveProgress(steps) as shown:
+                results = run(plan, store=store, policy=policy, progress=shown)
+        else:
+            results = run(plan, store=store, policy=policy, progress=LineProgress(steps))
         _alert(plan, store, results)
     finally:
         store.close()
