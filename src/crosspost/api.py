@@ -21,7 +21,7 @@ The rules every adapter follows through ``Api.call``:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -299,15 +299,6 @@ def retry_after(response: httpx.Response) -> float | None:
 def file_size(path: Path) -> int:
     """The size of a media file, in bytes."""
     return os.stat(path).st_size
-
-
-def byte_ranges(total: int, chunk_size: int) -> Iterator[tuple[int, int]]:
-    """(start, end-exclusive) pairs covering ``total`` bytes in chunks of ``chunk_size``."""
-    start = 0
-    while start < total:
-        end = min(start + chunk_size, total)
-        yield start, end
-        start = end
 
 
 def file_chunks(
