@@ -36,6 +36,11 @@ class Plan:
         """Each platform's problems, for platforms that have any."""
         return {p.platform: p.problems for p in self.posts if p.problems}
 
+    def problem_lines(self, file: object | None = None) -> list[str]:
+        """``FILE: platform: problem``, one line per problem (``file``: as the user named it)."""
+        where = self.loaded.source if file is None else file
+        return [f"{where}: {name}: {p}" for name, found in self.problems.items() for p in found]
+
     def to_json(self) -> dict[str, Any]:
         """The preview JSON document (docs/json.md, "preview")."""
         return {

@@ -192,8 +192,7 @@ def run(
     the default says nothing): this module knows nothing of how they are shown.
     """
     if plan.problems:
-        lines = [f"{name}: {problem}" for name, found in plan.problems.items() for problem in found]
-        raise AnnouncementError([Problem(str(plan.loaded.source), line) for line in lines])
+        raise AnnouncementError([Problem("", line) for line in plan.problem_lines()])
     policy = policy or policy_for(plan)
     own = store is None
     store = store or store_for(plan)

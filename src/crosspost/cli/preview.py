@@ -24,7 +24,6 @@ def preview(
         show_plan(plan, human(False))
     if plan.problems:
         if json:
-            for name, problems in plan.problems.items():
-                for problem in problems:
-                    error(f"{file}: {name}: {problem}")
+            for line in plan.problem_lines(file):
+                error(line)
         raise typer.Exit(2)

@@ -128,9 +128,8 @@ def publish(
         )
     if plan.problems:
         show_plan(plan, out)
-        for name, problems in plan.problems.items():
-            for problem in problems:
-                error(f"{file}: {name}: {problem}")
+        for line in plan.problem_lines(file):
+            error(line)
         error(
             "nothing was published: fix the problems above, or leave those platforms out "
             "with --platform or targets"

@@ -214,7 +214,7 @@ class _Runner:
         if state == "late":
             return self.late(plan, store, doc)
         if plan.problems:
-            lines = [f"{loaded.source}: {n}: {p}" for n, ps in plan.problems.items() for p in ps]
+            lines = plan.problem_lines()
             return self.problem(loaded.source, loaded.id, "\n".join(lines), 2)
         held = self.blackout(plan, store, doc, now)
         if held is not None:

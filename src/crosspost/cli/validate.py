@@ -43,9 +43,8 @@ def validate(
             continue
         if plan.problems:
             failed = True
-            for platform, problems in plan.problems.items():
-                for problem in problems:
-                    error(f"{path}: {platform}: {problem}")
+            for line in plan.problem_lines(path):
+                error(line)
             continue
         names = ", ".join(p.platform for p in plan.posts)
         ready = (
