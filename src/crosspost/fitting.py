@@ -45,6 +45,7 @@ import regex
 
 from crosspost import twittertext
 from crosspost.config import FindUs, FindUsLink, HashtagStyle
+from crosspost.units import grapheme_pattern
 
 Measure = Callable[[str], int]
 
@@ -83,7 +84,6 @@ WINDOW_MARGIN = 4096
 #: with its quote when it ends a sentence within this many code points.
 ATTRIBUTION_REACH = 120
 
-_GRAPHEME = regex.compile(r"\X")
 # A sentence ends at . ! ? … (possibly repeated), optionally followed by closing
 # quotes or brackets, and then white space.
 _SENTENCE_END = regex.compile(r"[.!?…]+[\"'”’)\]»]*(?=\s)")
@@ -425,7 +425,7 @@ def cut_points(text: str, end: int | None = None) -> dict[Boundary, list[int]]:
         closing[tail : line.end()] = b"\x01" * (line.end() - tail)
     allowed = [
         p
-        for p in (m.end() for m in _GRAPHEME.finditer(window))
+        for p in (m.end() for m in grapheme_pattern().finditer(window))
         if p <= stop and p < len(text) and not blocked[p]
     ]
     words = [

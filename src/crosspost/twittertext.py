@@ -26,6 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeAlias
 
+from crosspost.units import utf16_length
+
 __all__ = [
     "V2",
     "V3",
@@ -431,11 +433,6 @@ _NOT_LABEL: Final = frozenset("!'#%&()*+,\\./:;<=>?@[]^{|}~$") | _class_chars(
 _SPACE_RE: Final = re.compile(f"[{_SPACES}]")
 
 
-def _utf16_length(text: str) -> int:
-    """Length in UTF-16 code units, as JavaScript's ``String.length`` counts."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def _punycode_length(part: str) -> int:
     """Length of punycode.js ``toASCII`` of one dot-free label part."""
     if part.isascii():
@@ -545,7 +542,8 @@ def _url_spans_with(text: str, rx: _UrlRegexes) -> list[tuple[int, int, str]] | 
         # isValidUrl(): the domain must survive IDNA, and protocol + URL fit in 4096 units.
         if not _is_valid_domain(domain):
             continue
-        if _utf16_length(protocol or _DEFAULT_PROTOCOL) + _utf16_length(url) > _MAX_URL_LENGTH:
+        # Lengths as JavaScript's String.length counts: UTF-16 code units.
+        if utf16_length(protocol or _DEFAULT_PROTOCOL) + utf16_length(url) > _MAX_URL_LENGTH:
             continue
         if not protocol:
             # Without a protocol, only ASCII-only domains count, and not after - _ . /

@@ -40,9 +40,9 @@ def utf8_length(text: str) -> int:
 
 
 @cache
-def _grapheme() -> Any:
-    """The `regex` module's grapheme-cluster pattern, compiled when first needed (no
-    built-in platform counts graphemes, so start-up does not pay for it)."""
+def grapheme_pattern() -> Any:
+    """The `regex` module's grapheme-cluster pattern (``\\X``), compiled when first needed:
+    the one pattern both counting and cutting (crosspost.fitting) use."""
     import regex
 
     return regex.compile(r"\X")
@@ -50,7 +50,7 @@ def _grapheme() -> Any:
 
 def grapheme_length(text: str) -> int:
     """Extended grapheme clusters, as a person counts characters."""
-    return sum(1 for _ in _grapheme().finditer(text))
+    return sum(1 for _ in grapheme_pattern().finditer(text))
 
 
 def weighted_length(text: str) -> int:
