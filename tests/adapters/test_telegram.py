@@ -534,29 +534,36 @@ def test_identity_and_diagnose_check_the_bot_and_its_rights() -> None:
 # -- the CLI over loopback ---------------------------------------------------------------
 
 
+def cli_setup(tmp_path: Path, origin: str) -> tuple[Path, Path]:
+    """The example announcement targeting Telegram, and a config pointing at the fake."""
+    folder = tmp_path / "ann"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "media").exists():
+        shutil.copytree(EXAMPLE / "media", folder / "media")
+    text = (EXAMPLE / "announcement.toml").read_text("utf-8")
+    (folder / "announcement.toml").write_text('targets = ["telegram"]\n' + text, "utf-8")
+    config = tmp_path / "config.toml"
+    example = (EXAMPLE / "crosspost.toml").read_text("utf-8")
+    config.write_text(
+        example + f'\n[platforms.telegram]\nchat_id = "@kpumura"\napi_base = "{origin}"\n',
+        "utf-8",
+    )
+    return folder / "announcement.toml", config
+
+
 def test_cli_publishes_the_example_to_the_channel(tmp_path: Path) -> None:
     """publish --now --json with targets = ["telegram"]: the photo and the video go as one
     album with the trimmed caption; the JSON says published with the t.me URL."""
     fake = FakeTelegram()
-    folder = tmp_path / "ann"
-    folder.mkdir()
-    shutil.copytree(EXAMPLE / "media", folder / "media")
-    text = (EXAMPLE / "announcement.toml").read_text("utf-8")
-    (folder / "announcement.toml").write_text('targets = ["telegram"]\n' + text, "utf-8")
     with serve(fake) as origin:
-        config = tmp_path / "config.toml"
-        example = (EXAMPLE / "crosspost.toml").read_text("utf-8")
-        config.write_text(
-            example + f'\n[platforms.telegram]\nchat_id = "@kpumura"\napi_base = "{origin}"\n',
-            "utf-8",
-        )
+        path, config = cli_setup(tmp_path, origin)
         result = crosspost(
             World(),
             tmp_path,
             "publish",
             "--now",
             "--json",
-            str(folder / "announcement.toml"),
+            str(path),
             env={"CROSSPOST_TELEGRAM_BOT_TOKEN": fake.token},
             config=config,
         )
@@ -572,3 +579,24 @@ def test_cli_publishes_the_example_to_the_channel(tmp_path: Path) -> None:
     assert utf16_length(caption) <= CAPTION
     assert fake.token not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_lost_answer_stays_unknown_and_is_never_resent(tmp_path: Path) -> None:
+    """The album landed but the answer was lost: exit 3 with the resolve command; the next
+    run (cron) sends nothing again and stays quiet; no token in any output."""
+    fake = FakeTelegram()
+    fake.fail(r"/sendMediaGroup$", drop=True, after=True)
+    env = {"CROSSPOST_TELEGRAM_BOT_TOKEN": fake.token}
+    with serve(fake) as origin:
+        path, config = cli_setup(tmp_path, origin)
+        first = crosspost(World(), tmp_path, "publish", "--now", str(path), env=env, config=config)
+        again = crosspost(World(), tmp_path, "publish", "--now", str(path), env=env, config=config)
+    assert first.returncode == 3, first.stdout + first.stderr
+    assert "? Telegram: outcome unknown" in first.stdout
+    assert f"crosspost resolve {path} --platform telegram" in first.stdout
+    assert again.returncode == 3, again.stdout + again.stderr
+    assert len(fake.calls(SEND)) == 1
+    assert len(fake.messages) == 2  # the album's two messages, sent once
+    for out in (first, again):
+        assert fake.token not in out.stdout + out.stderr
+        assert "Traceback" not in out.stderr
