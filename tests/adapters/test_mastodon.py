@@ -548,3 +548,29 @@ def test_cli_publishes_to_mastodon_over_loopback(world: World, tmp_path: Path) -
     assert fake.calls(STATUSES)[0].headers["idempotency-key"]
     assert fake.token not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_rerun_finds_a_status_whose_answers_were_lost(world: World, tmp_path: Path) -> None:
+    """Every answer to the status lost: the run ends unknown (exit 3) with one status made;
+    the next run reads the journaled key and text back, finds the status, exit 0."""
+    fake = FakeMastodon()
+    fake.fail(STATUSES, drop=True, after=True, times=3)
+    (tmp_path / "humas.jpg").write_bytes(JPEG)
+    path = announcement(tmp_path, TARGETED)
+    with serve(fake) as origin:
+        config = world.config(tmp_path / "config.toml")
+        data = tomllib.loads(config.read_text("utf-8"))
+        data["platforms"]["mastodon"] = {"instance": "https://mastodon.example", "api_base": origin}
+        config.write_text(tomli_w.dumps(data), "utf-8")
+        env = world.environ() | {"CROSSPOST_MASTODON_ACCESS_TOKEN": fake.token}
+        first = crosspost(world, tmp_path, "publish", "--now", str(path), env=env, config=config)
+        assert first.returncode == 3, first.stdout + first.stderr
+        again = crosspost(
+            world, tmp_path, "publish", "--now", "--json", str(path), env=env, config=config
+        )
+    assert again.returncode == 0, again.stdout + again.stderr
+    results = {r["platform"]: r for r in json.loads(again.stdout)["results"]}
+    [status] = fake.statuses
+    assert results["mastodon"]["status"] == "published"
+    assert results["mastodon"]["url"] == status["url"]
+    assert len(fake.calls(STATUSES)) == 3

@@ -289,7 +289,7 @@ class Publisher:
     # -- finding a status ----------------------------------------------------------------
 
     async def reconcile(self, post: Post, sent: Sent) -> Published | Resume | None:
-        """What became of the journaled send (docs/reconcile.md, "Mastodon")."""
+        """What became of the journaled send (docs/platforms/mastodon.md, "Publishing")."""
         handles = sent.handles
         key, first = handles.get("idempotency_key"), _when(handles.get("key_at"))
         if not isinstance(key, str) or first is None:
