@@ -524,11 +524,15 @@ def test_identity_and_diagnose_check_the_bot_and_its_rights() -> None:
 
     account, findings = run(go())
     assert account.name == "@kpumura_bot" and account.id == str(fake.bot_id)
-    assert [f.level for f in findings] == ["ok", "ok"]
+    assert [(f.level, f.message) for f in findings] == [("ok", "@kpumura_bot may post in @kpumura")]
     fake.public.can_post = False
     _, findings = run(go())
-    assert findings[-1].level == "fail"
-    assert "administrator allowed to post" in findings[-1].message
+    [finding] = findings
+    assert finding.level == "fail"
+    assert finding.message.startswith("@kpumura_bot is an administrator of @kpumura, not an ")
+    fake.public.bot_status = None
+    _, [finding] = run(go())
+    assert finding.message.startswith("@kpumura_bot is not a member of @kpumura")
 
 
 # -- the CLI over loopback ---------------------------------------------------------------

@@ -65,8 +65,8 @@ PLATFORM = "telegram"
 API = "https://api.telegram.org"
 #: Where a new token comes from, for messages.
 TOKEN_FIX = (
-    "ask @BotFather for the bot's token (/token) and set CROSSPOST_TELEGRAM_BOT_TOKEN "
-    "(or bot_token under [telegram] in credentials.toml)"
+    "get the bot's token from @BotFather (/mybots → API Token) and set "
+    "CROSSPOST_TELEGRAM_BOT_TOKEN (or bot_token under [telegram] in credentials.toml)"
 )
 ADMIN_FIX = (
     "add the bot to the channel as an administrator allowed to post messages "
@@ -379,9 +379,10 @@ class Publisher:
             bot = await self.identity()
         except PlatformError as exc:
             return [Finding("fail", f"the bot token was refused: {exc.message}")]
-        findings = [Finding("ok", f"the token belongs to the bot {bot.name}")]
+        # doctor shows the account itself (``identity``); here only what it cannot see.
+        findings: list[Finding] = []
         if not self.settings.chat_id:
-            return [*findings, Finding("fail", "chat_id is not set in [platforms.telegram]")]
+            return [Finding("fail", "chat_id is not set in [platforms.telegram]")]
         try:
             response = await self.api.call(
                 "POST",
@@ -401,11 +402,22 @@ class Publisher:
             findings.append(
                 Finding(
                     "fail",
-                    f"{bot.name} is {status or 'not a member'} in {self.settings.chat_id}, "
-                    f"not an administrator allowed to post: {ADMIN_FIX}",
+                    f"{bot.name} is {_role(status)} of {self.settings.chat_id}, not an "
+                    f"administrator allowed to post: {ADMIN_FIX}",
                 )
             )
         return findings
+
+
+def _role(status: object) -> str:
+    """A ChatMember ``status`` in words (https://core.telegram.org/bots/api#chatmember)."""
+    return {
+        "administrator": "an administrator",
+        "member": "a member",
+        "restricted": "a restricted member",
+        "left": "not a member",
+        "kicked": "banned from the channel",
+    }.get(str(status), "not a member")
 
 
 def _settings(ctx: PublishContext) -> TelegramSettings:
