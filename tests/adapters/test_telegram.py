@@ -13,7 +13,7 @@ import httpx
 import pytest
 import tomli_w
 
-from crosspost.adapter import Fields, Part, Post, Published
+from crosspost.adapter import Fields, Login, LoginSession, Part, Post, Published
 from crosspost.api import Journal, Progress, PublishContext
 from crosspost.credentials import Credentials
 from crosspost.errors import (
@@ -323,6 +323,8 @@ def test_photo_and_video_go_as_one_album_with_the_caption_first(tmp_path: Path) 
     ]
     assert files == {"file0": JPEG, "file1": MP4}
     assert [m.get("caption") for m in fake.messages] == ["Album & foto", None]
+    [album] = fake.posts  # one post, two messages
+    assert album["media"] == ["photo", "video"] and album["message_ids"] == [101, 102]
     assert result.remote_id == "101"
     assert result.ids == ("101", "102")
 
@@ -433,6 +435,24 @@ def test_flood_control_is_rate_limited_with_retry_after() -> None:
     assert len(fake.calls(SEND)) == 1 and fake.messages == []
 
 
+def test_retry_after_header_is_honoured_too() -> None:
+    """A 429 without Telegram's parameters but with Retry-After (a proxy): its wait is kept."""
+    fake = FakeTelegram()
+    fake.fail(r".", 429, headers={"retry-after": "3600"}, json={}, times=100)
+    error = failure(fake, post_with())
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == 3600
+
+
+def test_malformed_token_is_an_auth_error() -> None:
+    """A token not shaped like one reaches no bot (404 Not Found): AuthError, nothing sent."""
+    fake = FakeTelegram()
+    error = failure(fake, post_with(), token="wrong-" + fake.token)
+    assert isinstance(error, AuthError)
+    assert "Not Found" in error.message
+    assert fake.posts == []
+
+
 def test_short_flood_wait_is_sat_out_and_sent_once() -> None:
     """429 retry_after 1: the send is repeated after the wait (it certainly did not post).
     The suite's stamina test mode skips the real wait."""
@@ -533,6 +553,60 @@ def test_identity_and_diagnose_check_the_bot_and_its_rights() -> None:
     fake.public.bot_status = None
     _, [finding] = run(go())
     assert finding.message.startswith("@kpumura_bot is not a member of @kpumura")
+
+
+# -- auth login -------------------------------------------------------------------------
+
+
+def login(fake: FakeTelegram, answers: list[str], **settings: Any) -> tuple[Login, list[str]]:
+    """Run ``TelegramAdapter.login`` with these answers typed in; the Login and what it said."""
+    said: list[str] = []
+    asked = iter(answers)
+
+    async def go() -> Login:
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            values = {"api_base": "http://testserver", **settings}
+            session = LoginSession(
+                client=client,
+                platform="telegram",
+                settings=TelegramSettings(**values),
+                credentials=Credentials("telegram", environ={}),
+                open_browser=False,
+                say=said.append,
+                ask=lambda question: next(asked),
+                choose=lambda question, items: 0,
+            )
+            return await TelegramAdapter(session.settings).login(session)
+
+    result: Login = run(go())
+    return result, said
+
+
+def test_login_checks_the_pasted_token_and_asks_for_the_channel() -> None:
+    """auth login: the token is checked with getMe, the channel asked for and checked; the
+    token is the secret to store and chat_id the setting to write."""
+    fake = FakeTelegram()
+    result, said = login(fake, [f"  {fake.token} ", "@kpumura"])
+    assert result.secrets == {"bot_token": fake.token}
+    assert result.settings == {"chat_id": "@kpumura"}
+    assert result.account.name == "@kpumura_bot"
+    assert "  ✓ @kpumura_bot may post in @kpumura" in said
+    assert [r.url.path.rsplit("/", 1)[1] for r in fake.requests] == [
+        "getMe",
+        "getChatMember",
+    ]
+    assert fake.posts == []
+
+
+def test_login_refuses_what_is_not_a_token_and_a_refused_one() -> None:
+    """Something else pasted: a ConfigError before any request; a revoked token: AuthError."""
+    fake = FakeTelegram()
+    with pytest.raises(ConfigError, match="not a bot token"):
+        login(fake, ["my channel"], chat_id="@kpumura")
+    assert fake.requests == []
+    revoked = f"{fake.bot_id}:AA{'x' * 32}"
+    with pytest.raises(AuthError, match="Unauthorized"):
+        login(fake, [revoked], chat_id="@kpumura")
 
 
 # -- the CLI over loopback ---------------------------------------------------------------

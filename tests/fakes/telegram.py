@@ -21,7 +21,9 @@ url-encoded form or multipart/form-data; every answer is ``{"ok": true,
   ``<`` is 400 "can't parse entities". Without parse_mode the text is literal.
 * ``getMe``, ``getChat``, ``getChatMember`` for doctor.
 
-What the fake received: ``messages`` (every message posted, in order, with the
+What the fake received: ``posts`` (one per successful send call: the method,
+the chat, the text or caption after parsing, the kinds of media and the message
+ids; an album is one post) and ``messages`` (every message, in order, with its
 text after parsing, its media and its options).
 """
 
@@ -162,6 +164,7 @@ class FakeTelegram(FakePlatform):
         #: Media URLs the fake can fetch: url → bytes (others fail as Telegram's fetch would).
         self.urls: dict[str, bytes] = {}
         self.messages: list[dict[str, Any]] = []
+        self.posts: list[dict[str, Any]] = []
         self._albums = itertools.count(13_000_000_000_000_000)
 
     # -- the shapes ---------------------------------------------------------------
@@ -280,6 +283,22 @@ class FakeTelegram(FakePlatform):
         )
         return message
 
+    def _post(
+        self, method: str, channel: Channel, text: str, messages: list[dict[str, Any]]
+    ) -> None:
+        """Record one successful send call as one post."""
+        self.posts.append(
+            {
+                "method": method,
+                "chat_id": channel.id,
+                "text": text,
+                "media": [
+                    m["media"][0][0] for m in self.messages[-len(messages) :] if "media" in m
+                ],
+                "message_ids": [m["message_id"] for m in messages],
+            }
+        )
+
     def _send_message(
         self, method: str, params: dict[str, Any], files: dict[str, bytes]
     ) -> httpx.Response:
@@ -296,7 +315,9 @@ class FakeTelegram(FakePlatform):
         preview = params.get("link_preview_options")
         if preview is not None and not isinstance(preview, dict):
             return self.error(400, "Bad Request: can't parse link preview options JSON object")
-        return self.ok(self._message(channel, params, text=text))
+        message = self._message(channel, params, text=text)
+        self._post(method, channel, text, [message])
+        return self.ok(message)
 
     def _media(self, kind: str, value: Any, files: dict[str, bytes]) -> bytes | httpx.Response:
         """The bytes of one photo or video: an uploaded part, ``attach://`` one, or a URL."""
@@ -348,7 +369,9 @@ class FakeTelegram(FakePlatform):
         content: dict[str, Any] = {kind: _file_json(kind, data), "media": [(kind, data)]}
         if caption:
             content["caption"] = caption
-        return self.ok(self._message(channel, params, **content))
+        message = self._message(channel, params, **content)
+        self._post(method, channel, caption, [message])
+        return self.ok(message)
 
     def _send_album(
         self, method: str, params: dict[str, Any], files: dict[str, bytes]
@@ -384,6 +407,7 @@ class FakeTelegram(FakePlatform):
             if caption:
                 content["caption"] = caption
             messages.append(self._message(channel, params, **content))
+        self._post(method, channel, "\n".join(c for _, _, c in album if c), messages)
         return self.ok(messages)
 
     def _get_me(

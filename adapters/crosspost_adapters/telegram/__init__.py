@@ -20,6 +20,8 @@ from crosspost.plugin import (
     Fields,
     Finding,
     Limits,
+    Login,
+    LoginSession,
     MediaChoice,
     MediaFile,
     Overrides,
@@ -172,6 +174,12 @@ class TelegramAdapter(Adapter):
         from crosspost_adapters.telegram._publish import Publisher
 
         return await Publisher(self, ctx).reconcile(post, sent)
+
+    async def login(self, session: LoginSession) -> Login:
+        """Ask for the token @BotFather gave (and the channel), check both, store the token."""
+        from crosspost_adapters.telegram._publish import login
+
+        return await login(self, session)
 
     async def identity(self, ctx: PublishContext) -> Account:
         """The bot the token belongs to (``getMe``)."""

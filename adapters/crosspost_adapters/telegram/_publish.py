@@ -44,8 +44,11 @@ from crosspost.plugin import (
     ConfigError,
     Finding,
     InvalidContentError,
+    Login,
+    LoginSession,
     MediaFile,
     PlatformError,
+    PlatformSettings,
     Post,
     PublishContext,
     Published,
@@ -54,13 +57,18 @@ from crosspost.plugin import (
     TransientError,
     UnknownOutcomeError,
     json_body,
+    retry_after,
 )
-from crosspost.redaction import redact
+from crosspost.redaction import redact, register
+from crosspost_adapters.telegram import CHAT
 
 if TYPE_CHECKING:
     from crosspost_adapters.telegram import TelegramAdapter, TelegramSettings
 
 PLATFORM = "telegram"
+#: A bot token as @BotFather gives it: the bot's id, a colon, a secret
+#: (https://core.telegram.org/bots/api#authorizing-your-bot).
+TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
 #: The Bot API's origin; ``api_base`` in ``[platforms.telegram]`` points it elsewhere.
 API = "https://api.telegram.org"
 #: Where a new token comes from, for messages.
@@ -183,13 +191,16 @@ def classify(settings: TelegramSettings) -> Callable[[httpx.Response], PlatformE
         refusal = Refusal.of(response)
         status = response.status_code
         if refusal.code == 429 or status == 429:
-            wait = f"{refusal.retry_after:g} seconds" if refusal.retry_after else "a while"
+            # parameters.retry_after is the Bot API's way; a Retry-After header (a proxy's)
+            # is honoured too.
+            seconds = refusal.retry_after or retry_after(response)
+            wait = f"{seconds:g} seconds" if seconds else "a while"
             return RateLimitedError(
                 PLATFORM,
                 f"Telegram's flood control: wait {wait} before posting again "
                 f"({refusal.description})",
                 status=status,
-                retry_after=refusal.retry_after,
+                retry_after=seconds,
             )
         if refusal.migrate_to is not None:
             return AuthError(
@@ -221,9 +232,13 @@ def classify(settings: TelegramSettings) -> Callable[[httpx.Response], PlatformE
 class Publisher:
     """One publish (or doctor's look) on one channel: the context, the token, the Api."""
 
-    def __init__(self, adapter: TelegramAdapter, ctx: PublishContext) -> None:
+    def __init__(
+        self, adapter: TelegramAdapter, ctx: PublishContext, token: str | None = None
+    ) -> None:
         self.adapter = adapter
         self.ctx = ctx
+        #: A token not stored yet (``auth login`` checks the pasted one); else the stored one.
+        self.token = token
         self.settings = _settings(ctx)
         self.api = ctx.api(classify(self.settings))
 
@@ -239,7 +254,7 @@ class Publisher:
 
     def url(self, method: str) -> str:
         """``https://api.telegram.org/bot<token>/<method>``: never shown, it holds the token."""
-        token = self.ctx.credentials.require("bot_token")
+        token = self.token or self.ctx.credentials.require("bot_token")
         return f"{API}/bot{token}/{method}"
 
     def step(self, message: str) -> None:
@@ -371,12 +386,13 @@ class Publisher:
         url = f"https://t.me/{username}" if isinstance(username, str) else None
         return Account(name or str(bot["id"]), str(bot["id"]), url)
 
-    async def diagnose(self) -> list[Finding]:
-        """The token works, the channel exists, and the bot may post there."""
-        if self.ctx.credentials.get("bot_token") is None:
+    async def diagnose(self, bot: Account | None = None) -> list[Finding]:
+        """The token works, the channel exists, and the bot (``bot`` when already asked) may
+        post there."""
+        if self.token is None and self.ctx.credentials.get("bot_token") is None:
             return [Finding("fail", self.ctx.credentials.missing_message(["bot_token"]))]
         try:
-            bot = await self.identity()
+            bot = bot or await self.identity()
         except PlatformError as exc:
             return [Finding("fail", f"the bot token was refused: {exc.message}")]
         # doctor shows the account itself (``identity``); here only what it cannot see.
@@ -409,6 +425,47 @@ class Publisher:
         return findings
 
 
+async def login(adapter: TelegramAdapter, session: LoginSession) -> Login:
+    """``crosspost auth login telegram``: the token @BotFather gave, checked with ``getMe``
+    before it is stored; the channel asked for when the config has none; the bot's
+    rights in it checked (read-only). Bot tokens do not expire: nothing to renew."""
+    session.say(
+        "In Telegram, open @BotFather (https://t.me/BotFather): /newbot makes a bot, "
+        "/mybots → your bot → API Token shows the token of an existing one."
+    )
+    token = session.ask("Paste the bot's token:").strip()
+    if not TOKEN.fullmatch(token):
+        raise ConfigError(
+            "that is not a bot token: @BotFather's tokens look like 123456789:AAH… "
+            "(digits, a colon, then letters, digits, - and _)"
+        )
+    register(token)
+    settings = _settings_of(session.settings)
+    values: dict[str, str] = {}
+    if not settings.chat_id:
+        chat = session.ask(
+            "The channel's @username, or its numeric id (-100…) for a private channel:"
+        ).strip()
+        if not re.fullmatch(CHAT, chat):
+            raise ConfigError(
+                f"'{chat}' is not a channel: write its @username, or its numeric id (-100…)"
+            )
+        values["chat_id"] = chat
+        settings = settings.model_copy(update={"chat_id": chat})
+    ctx = PublishContext(
+        client=session.client,
+        platform=PLATFORM,
+        settings=settings,
+        credentials=session.credentials,
+    )
+    publisher = Publisher(adapter, ctx, token=token)
+    account = await publisher.identity()
+    for finding in await publisher.diagnose(account):
+        mark = "✓" if finding.level == "ok" else "!"
+        session.say(f"  {mark} {finding.message}")
+    return Login(account=account, secrets={"bot_token": token}, settings=values)
+
+
 def _role(status: object) -> str:
     """A ChatMember ``status`` in words (https://core.telegram.org/bots/api#chatmember)."""
     return {
@@ -421,9 +478,12 @@ def _role(status: object) -> str:
 
 
 def _settings(ctx: PublishContext) -> TelegramSettings:
+    return _settings_of(ctx.settings)
+
+
+def _settings_of(settings: PlatformSettings) -> TelegramSettings:
     from crosspost_adapters.telegram import TelegramSettings
 
-    settings = ctx.settings
     return settings if isinstance(settings, TelegramSettings) else TelegramSettings()
 
 
