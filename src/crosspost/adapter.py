@@ -614,7 +614,8 @@ class Adapter(ABC):
         dropped += [f"hashtag:#{tag}" for tag in left_out]
         warnings.append(
             f"left out {' '.join('#' + tag for tag in left_out)}: {self.display_name} takes "
-            f"{draft.max_hashtags} hashtags per post (kept the highest-priority ones)"
+            f"{draft.max_hashtags} hashtag{'' if draft.max_hashtags == 1 else 's'} per post "
+            "(kept the highest-priority ones)"
         )
 
     def wants_thread(self, fields: Fields) -> bool:
