@@ -137,7 +137,7 @@ NOT_PUBLISHED = frozenset({"FINISHED", "IN_PROGRESS", "ERROR", "EXPIRED"})
 COMMENT_PAGES = 4
 COMMENT_PAGE_SIZE = 50
 #: What ``Resume`` says is left.
-COMMENT_STEP = "posting the first comment"
+COMMENT_STEP = "the earlier post is there; posting its first comment"
 
 
 class NotReady(InvalidContentError):

@@ -146,12 +146,14 @@ class Published:
 
 @dataclass(frozen=True, slots=True)
 class Resume:
-    """What ``Adapter.reconcile`` returns when the post is there but a later, separate
-    step of the same publish is not (Instagram's first comment).
+    """What ``Adapter.reconcile`` returns when publishing may go on from where the
+    earlier attempt stopped, safely: the post is there but a later step is not
+    (Instagram's first comment), or sending again cannot post twice (Mastodon's
+    Idempotency-Key, within its hour).
 
     The runner then calls ``publish`` again with ``ctx.previous`` set to the
     earlier attempt's handles; ``publish`` skips what they show is done and does
-    only the rest. ``step`` says what is left, for the progress line.
+    only the rest. ``step`` is the progress line that says so, in full.
     """
 
     step: str

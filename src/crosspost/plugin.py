@@ -4,11 +4,14 @@ A third-party adapter (docs/plugins.md) subclasses ``Adapter``, declares its
 limits and settings, and talks to its platform through ``PublishContext`` and
 ``Api`` (safe retries, the journal before the irreversible step, honest errors).
 The names here are the plugin API; the modules they come from may move.
-Importing this module imports httpx (through ``crosspost.api``): only plugins
-do, when they are loaded.
+The network names (``PublishContext``, ``Api``, ``json_body``…) are loaded on
+first use, so an adapter's render (preview) never imports httpx; import them
+inside ``publish`` or under ``TYPE_CHECKING`` at the top of the adapter module.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from crosspost.adapter import (
     Account,
@@ -27,16 +30,7 @@ from crosspost.adapter import (
     over_size,
     public_url,
 )
-from crosspost.api import (
-    Api,
-    PublishContext,
-    excerpt,
-    file_chunks,
-    file_size,
-    json_body,
-    retry_after,
-)
-from crosspost.config import PlatformSettings
+from crosspost.config import Configuration, PlatformSettings
 from crosspost.errors import (
     AuthError,
     ConfigError,
@@ -48,9 +42,36 @@ from crosspost.errors import (
 )
 from crosspost.fitting import Layout
 from crosspost.media import MediaFile
-from crosspost.models import Overrides
+from crosspost.models import Loaded, Overrides
 from crosspost.polling import Pace
-from crosspost.units import Unit
+from crosspost.twittertext import extract_urls
+from crosspost.units import Unit, grapheme_length, utf16_length
+
+if TYPE_CHECKING:
+    from crosspost.api import (
+        Api,
+        PublishContext,
+        excerpt,
+        file_chunks,
+        file_size,
+        json_body,
+        retry_after,
+    )
+
+#: Names from ``crosspost.api``, imported on first use: it imports httpx, which a
+#: preview (an adapter's render) must not pay for.
+_NETWORK = frozenset(
+    {"Api", "PublishContext", "excerpt", "file_chunks", "file_size", "json_body", "retry_after"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NETWORK:
+        from crosspost import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'crosspost.plugin' has no attribute {name!r}")
+
 
 __all__ = [
     "Account",
@@ -58,11 +79,13 @@ __all__ = [
     "Api",
     "AuthError",
     "ConfigError",
+    "Configuration",
     "Fields",
     "Finding",
     "InvalidContentError",
     "Layout",
     "Limits",
+    "Loaded",
     "Login",
     "LoginSession",
     "MediaChoice",
@@ -82,10 +105,13 @@ __all__ = [
     "Unit",
     "UnknownOutcomeError",
     "excerpt",
+    "extract_urls",
     "file_chunks",
     "file_size",
+    "grapheme_length",
     "json_body",
     "over_size",
     "public_url",
     "retry_after",
+    "utf16_length",
 ]

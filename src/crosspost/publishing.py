@@ -489,7 +489,7 @@ async def _one(
             # The post is public; only a later step is left. The entry stays
             # ``sending`` with its handles, and publish does the rest.
             ctx.previous = dict(previous.handles)
-            ctx.progress.step(name, f"the earlier post is there; {found.step}")
+            ctx.progress.step(name, found.step)
         elif found is not None:
             return found
         else:

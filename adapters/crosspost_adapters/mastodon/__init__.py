@@ -19,7 +19,6 @@ from pydantic import Field
 
 # Mastodon counts grapheme clusters and finds URLs with twitter-text, as these do;
 # crosspost.plugin does not re-export them yet (see the report to the lead).
-from crosspost import twittertext
 from crosspost.plugin import (
     Account,
     Adapter,
@@ -35,9 +34,10 @@ from crosspost.plugin import (
     Resume,
     Sent,
     Unit,
+    extract_urls,
+    grapheme_length,
     over_size,
 )
-from crosspost.units import grapheme_length
 
 if TYPE_CHECKING:
     from crosspost.config import Configuration
@@ -88,7 +88,7 @@ def countable(text: str) -> str:
     """``text`` as Mastodon measures it: every ``http(s)://`` URL replaced by 23 "x", every
     mention by ``@`` and its local part (StatusLengthValidator#countable_text)."""
     entities: list[tuple[int, int, str]] = []
-    for url in twittertext.extract_urls(text):
+    for url in extract_urls(text):
         # extract_url_without_protocol: false — a bare domain counts as written.
         if url.text[:8].lower().startswith(("http://", "https://")):
             entities.append((url.start, url.end, "x" * URL_LENGTH))

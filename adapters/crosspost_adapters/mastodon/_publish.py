@@ -299,7 +299,10 @@ class Publisher:
         if found is not None:
             return found
         if self._reusable(first):
-            return Resume("sending the status again with the same Idempotency-Key")
+            return Resume(
+                "the earlier status is not there yet; sending it again with the same "
+                "Idempotency-Key (Mastodon answers with the status if it landed)"
+            )
         if sent.age >= self.ctx.settle:
             return None
         raise UnknownOutcomeError(
