@@ -94,3 +94,13 @@ def test_surrounding_whitespace_is_not_a_problem(tmp_path: Path) -> None:
     """A trailing newline (from `echo` or a copied line) is stripped, not refused."""
     env = {"CROSSPOST_TIKTOK_ACCESS_TOKEN": "  act.1234-ok \n"}
     assert Credentials("tiktok", env, tmp_path / "none").get("access_token") == "act.1234-ok"
+
+
+def test_a_telegram_bot_token_in_a_url_is_masked_even_unregistered() -> None:
+    """A Bot API URL quoted by an error never shows the token, registered or not."""
+    from crosspost.redaction import redact
+
+    token = "123456789:AAE" + "x" * 32
+    text = f"POST https://api.telegram.org/bot{token}/sendMessage failed"
+    assert token not in redact(text)
+    assert "https://api.telegram.org/bot****/sendMessage" in redact(text)

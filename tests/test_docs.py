@@ -25,7 +25,7 @@ def test_every_platform_has_credentials_documented() -> None:
     """Each adapter's secrets are named in the README's credentials table."""
     from crosspost.credentials import env_name
 
-    for name in registry.builtin_names():
+    for name in registry.builtin_names() + registry.opt_in_names():
         for key in registry.adapter_class(name).credentials:
             assert env_name(name, key) in README, (name, key)
 

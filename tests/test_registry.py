@@ -144,7 +144,7 @@ def clear() -> None:
 def test_plugin_from_an_entry_point_is_found_and_loaded(install: Callable[..., None]) -> None:
     """An installed entry point is a platform: listed after the built-ins, its class loaded."""
     install("crosspost-good", good=f"{__name__}:GoodAdapter")
-    assert registry.names() == (*registry.builtin_names(), "good")
+    assert registry.names() == (*registry.builtin_names(), *registry.opt_in_names(), "good")
     assert registry.canonical(" Good ") == "good"
     assert registry.adapter_class("good") is GoodAdapter
     assert registry.get_adapter("good").name == "good"
@@ -173,9 +173,9 @@ def test_plugin_named_like_a_builtin_is_ignored_with_one_warning(
     install("crosspost-good", good=f"{__name__}:GoodAdapter")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # every warning raised is recorded: none is deduplicated
-        assert registry.names() == (*registry.builtin_names(), "good")
+        assert registry.names() == (*registry.builtin_names(), *registry.opt_in_names(), "good")
         assert registry.canonical("good") == "good"
-        assert registry.names() == (*registry.builtin_names(), "good")
+        assert registry.names() == (*registry.builtin_names(), *registry.opt_in_names(), "good")
     assert {w.category for w in caught} == {registry.PluginWarning}
     assert registry.adapter_class("facebook").__name__ == "FacebookAdapter"
     assert registry.canonical("x") == "twitter"
@@ -244,7 +244,7 @@ def test_unknown_name_also_reports_a_plugin_that_failed_to_load(
         registry.canonical("badness")
     assert str(raised.value).splitlines() == [
         "unknown platform 'badness'; known platforms: facebook, instagram, tiktok, youtube, "
-        "twitter, bad (x = twitter)",
+        "twitter, threads, bluesky, mastodon, telegram, bad (x = twitter)",
         'plugin "bad" (package crosspost-bad) failed to load: ModuleNotFoundError: '
         "No module named 'crosspost_no_such_module' (update or uninstall the package)",
     ]

@@ -44,6 +44,7 @@ from crosspost.fitting import Layout
 from crosspost.media import MediaFile
 from crosspost.models import Loaded, Overrides
 from crosspost.polling import Pace
+from crosspost.redaction import redact, register
 from crosspost.twittertext import extract_urls
 from crosspost.units import Unit, grapheme_length, utf16_length
 
@@ -112,6 +113,8 @@ __all__ = [
     "json_body",
     "over_size",
     "public_url",
+    "redact",
+    "register",
     "retry_after",
     "utf16_length",
 ]

@@ -17,6 +17,11 @@ _SECRET_PARAMS = re.compile(
 )
 
 
+# A Telegram bot token sits in the Bot API's URL path (/bot<id>:<secret>/method): a
+# second line of defence should one reach a message before it is registered.
+_BOT_TOKEN = re.compile(r"\bbot\d+:[A-Za-z0-9_-]{30,}")
+
+
 def register(secret: str) -> str:
     """Remember ``secret`` so that it is redacted from all output; returns it unchanged."""
     if len(secret) >= 4:  # redacting very short strings would mangle ordinary text
@@ -29,4 +34,5 @@ def redact(text: str) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "****")
+    text = _BOT_TOKEN.sub("bot****", text)
     return _SECRET_PARAMS.sub(lambda m: f"{m[1]}=****", text)

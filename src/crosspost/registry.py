@@ -129,8 +129,8 @@ def opt_in_names() -> tuple[str, ...]:
 
 
 def names() -> tuple[str, ...]:
-    """Every known platform name: the built-ins, then installed plugins."""
-    return builtin_names() + tuple(_plugins())
+    """Every known platform name: the built-ins (default, then opt-in), then plugins."""
+    return builtin_names() + opt_in_names() + tuple(_plugins())
 
 
 @cache

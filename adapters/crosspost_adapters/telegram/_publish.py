@@ -57,9 +57,10 @@ from crosspost.plugin import (
     TransientError,
     UnknownOutcomeError,
     json_body,
+    redact,
+    register,
     retry_after,
 )
-from crosspost.redaction import redact, register
 from crosspost_adapters.telegram import CHAT
 
 if TYPE_CHECKING:
