@@ -62,7 +62,6 @@ The new token is saved before anything uses it. An expired one cannot be renewed
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
@@ -294,10 +293,8 @@ class _Flow:
         """Poll the container until FINISHED; ERROR and EXPIRED are final, time runs out."""
         from crosspost.polling import Pace
 
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.ctx.poll_timeout
-        waits = Pace(first=self.ctx.poll_interval, most=self.settings.poll_max).waits()
-        while True:
+        pace = Pace(first=self.ctx.poll_interval, most=self.settings.poll_max)
+        async for _ in pace.polls(self.ctx.poll_timeout):
             status_code, status = await self.status(container)
             if status_code in ("FINISHED", "PUBLISHED"):
                 return
@@ -312,13 +309,11 @@ class _Flow:
                     f"Instagram's container for {what} expired before it was published; "
                     "nothing was published: publish again",
                 )
-            if loop.time() >= deadline:
-                raise TransientError(
-                    PLATFORM,
-                    f"Instagram was still processing {what} after {self.ctx.poll_timeout:g} "
-                    "seconds; nothing was published: publish again later",
-                )
-            await asyncio.sleep(min(next(waits), max(deadline - loop.time(), 0.0)))
+        raise TransientError(
+            PLATFORM,
+            f"Instagram was still processing {what} after {self.ctx.poll_timeout:g} "
+            "seconds; nothing was published: publish again later",
+        )
 
     async def status(self, container: str) -> tuple[str, str]:
         """The container's ``status_code`` and ``status`` text."""

@@ -45,7 +45,6 @@ https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -929,11 +928,10 @@ class _Session:
 
         ctx = self.ctx
         self.step("waiting for TikTok to process the post")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + ctx.poll_timeout
         # 30 status requests a minute per token (post status reference): back off.
-        waits = Pace(first=ctx.poll_interval, most=self.settings.poll_max).waits()
-        while True:
+        pace = Pace(first=ctx.poll_interval, most=self.settings.poll_max)
+        status = None
+        async for _ in pace.polls(ctx.poll_timeout):
             data = await self.status(publish_id)
             status = data.get("status")
             size = lost_last_chunk[1].video_size if lost_last_chunk is not None else None
@@ -946,14 +944,12 @@ class _Session:
                 return _published(publish_id, data, self.creator, inbox=self.inbox)
             if verdict == "failed":
                 raise _failed(publish_id, data.get("fail_reason"))
-            if loop.time() >= deadline:
-                raise UnknownOutcomeError(
-                    PLATFORM,
-                    f"TikTok is still processing the post (publish_id {publish_id}, status "
-                    f"{status}) after {ctx.poll_timeout:.0f} seconds; it may still appear: "
-                    "check the account before publishing again",
-                )
-            await asyncio.sleep(next(waits))
+        raise UnknownOutcomeError(
+            PLATFORM,
+            f"TikTok is still processing the post (publish_id {publish_id}, status "
+            f"{status}) after {ctx.poll_timeout:.0f} seconds; it may still appear: "
+            "check the account before publishing again",
+        )
 
 
 def _not_posted(exc: PlatformError, publish_id: str, index: int, plan: ChunkPlan) -> PlatformError:

@@ -10,7 +10,7 @@ platform's numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 
@@ -26,6 +26,25 @@ class Pace:
     first: float
     most: float
     factor: float = 1.5
+
+    async def polls(self, timeout: float) -> AsyncIterator[None]:
+        """Yield before each status poll: the first at once, the next after the next wait,
+        never past ``timeout`` seconds from now. When the loop ends without the caller
+        leaving it, time ran out: the caller says so.
+
+        One clock (the event loop's) and one backoff for every platform that waits.
+        """
+        import asyncio  # deferred: render imports this module; only publishing polls
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waits = self.waits()
+        while True:
+            yield
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(next(waits), left))
 
     def waits(self) -> Iterator[float]:
         """The waits before each next poll, forever (the caller stops at its timeout)."""

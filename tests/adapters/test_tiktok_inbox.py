@@ -26,7 +26,6 @@ from crosspost.credentials import Credentials
 from crosspost.errors import AuthError, RateLimitedError
 from crosspost.loader import load_announcement
 from crosspost.media import MediaFile
-from crosspost_adapters import _tiktok_api
 from crosspost_adapters._tiktok_api import chunk_plan
 from crosspost_adapters.tiktok import (
     INBOX_PLANNED,
@@ -385,7 +384,7 @@ def test_status_polls_back_off_up_to_poll_max(
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(_tiktok_api.asyncio, "sleep", sleep)
+    monkeypatch.setattr("asyncio.sleep", sleep)  # the waits between polls, recorded
     fake = FakeTikTok(processing_polls=7)
     config = TikTokSettings(api_base="http://testserver", poll_max=8.0)
 

@@ -25,7 +25,6 @@ Errors are ``{"error": "..."}`` with the HTTP status (https://docs.joinmastodon.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -270,21 +269,19 @@ class Publisher:
     async def _processed(self, media_id: str, name: str) -> None:
         """Poll ``GET /api/v1/media/:id`` until it has a ``url`` (206 while processing)."""
         self.ctx.progress.step(PLATFORM, f"waiting for the instance to process {name}")
-        deadline = time.monotonic() + self.ctx.poll_timeout
-        for wait in Pace(self.ctx.poll_interval, self.settings.poll_max).waits():
+        pace = Pace(self.ctx.poll_interval, self.settings.poll_max)
+        async for _ in pace.polls(self.ctx.poll_timeout):
             response = await self.api.call(
                 "GET", self._url(f"/api/v1/media/{media_id}"), ok=(200, 206), headers=self._auth()
             )
             body = json_body(response)
             if response.status_code == 200 and isinstance(body, dict) and body.get("url"):
                 return
-            if time.monotonic() + wait > deadline:
-                raise TransientError(
-                    PLATFORM,
-                    f"{name}: the instance was still processing it after "
-                    f"{self.ctx.poll_timeout:.0f} seconds; the next run tries again",
-                )
-            await asyncio.sleep(wait)
+        raise TransientError(
+            PLATFORM,
+            f"{name}: the instance was still processing it after "
+            f"{self.ctx.poll_timeout:.0f} seconds; the next run tries again",
+        )
 
     # -- finding a status ----------------------------------------------------------------
 

@@ -32,7 +32,6 @@ Errors come as the Graph error object
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -287,10 +286,8 @@ class Publisher:
 
     async def wait(self, container: str, what: str) -> None:
         """Poll the container until FINISHED; ERROR and EXPIRED are final; time runs out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.ctx.poll_timeout
-        waits = Pace(first=self.ctx.poll_interval, most=self.settings.poll_max).waits()
-        while True:
+        pace = Pace(first=self.ctx.poll_interval, most=self.settings.poll_max)
+        async for _ in pace.polls(self.ctx.poll_timeout):
             status, reason = await self.status(container)
             if status in ("FINISHED", "PUBLISHED"):
                 return
@@ -304,13 +301,11 @@ class Publisher:
                     f"Threads' container for {what} expired before it was published; nothing "
                     "was published: publish again",
                 )
-            if loop.time() >= deadline:
-                raise TransientError(
-                    PLATFORM,
-                    f"Threads was still processing {what} after {self.ctx.poll_timeout:g} "
-                    "seconds; nothing was published: publish again later",
-                )
-            await asyncio.sleep(min(next(waits), max(deadline - loop.time(), 0.0)))
+        raise TransientError(
+            PLATFORM,
+            f"Threads was still processing {what} after {self.ctx.poll_timeout:g} "
+            "seconds; nothing was published: publish again later",
+        )
 
     async def status(self, container: str) -> tuple[str, str]:
         """The container's ``status`` and ``error_message``."""
